@@ -1,0 +1,127 @@
+/**
+ * The record of one scenario run: every call and what it returned, every frame the engine sent
+ * and to which connection, what agents saw, in order, with virtual time. Checkers read only this.
+ * Everything in it is a copy: the history never keeps alive what the engine was handed.
+ */
+import type { EngineStats, JsonValue, Limits } from "../contract/index.ts";
+import type { Operation, Scenario } from "./scenario.ts";
+
+export interface EntryBase {
+  /** Position in the history: the logical instant. */
+  index: number;
+  /** Virtual milliseconds since the start of the scenario. */
+  at: number;
+}
+
+export interface CallEntry extends EntryBase {
+  kind: "call";
+  callId: number;
+  operation: Operation;
+  /** Issued by the runner after the scenario's own operations (the closing shutdown). */
+  epilogue?: boolean;
+}
+
+export interface ThrownError {
+  name: string;
+  message: string;
+  code?: string;
+}
+
+export interface ReturnEntry extends EntryBase {
+  kind: "return";
+  callId: number;
+  /** A copy of what the call returned (sync or resolved). */
+  value?: JsonValue;
+  /** What the call threw or rejected with. */
+  threw?: ThrownError;
+  /** For execute: which of the objects handed to the engine it changed (ctx.immutable). */
+  mutated?: ("context" | "request")[];
+}
+
+export interface DeliveryEntry extends EntryBase {
+  kind: "deliver";
+  connectionId: string;
+  /** The user the connection was authenticated as. */
+  connectionUserId: string;
+  /** A deep copy of what the engine passed to send(); may be anything if the engine is broken. */
+  event: unknown;
+  /** Why the frame could not be copied as JSON, if it could not. */
+  malformed?: string;
+}
+
+export interface ObservedContext {
+  userId: unknown;
+  threadId: unknown;
+  runId: unknown;
+  requestId: unknown;
+}
+
+/** One call an agent or tool received through the engine's runtime. */
+export interface RuntimeEntry extends EntryBase {
+  kind: "runtime";
+  /** Numbered per agent.run() invocation, so calls of one invocation can be compared. */
+  invocation: number;
+  call: "start" | "think" | "tool-call" | "tool-invoked" | "end";
+  /** The context the runtime (or the tool invocation) exposed at that moment. */
+  context: ObservedContext;
+  /** The canary of the input the agent received (start only). */
+  inputCanary?: string | null;
+}
+
+export interface StatsEntry extends EntryBase {
+  kind: "stats";
+  stats: EngineStats;
+  /** Taken by the runner at a quiet instant, rather than by a scenario operation. */
+  probe: boolean;
+}
+
+export interface UnhandledEntry extends EntryBase {
+  kind: "unhandled";
+  error: ThrownError;
+  /** Where it surfaced: a timer callback, an unhandled rejection, a listener. */
+  source: string;
+}
+
+export type HistoryEntry =
+  | CallEntry
+  | ReturnEntry
+  | DeliveryEntry
+  | RuntimeEntry
+  | StatsEntry
+  | UnhandledEntry;
+
+/** A harness-tracked object the engine still held after it should have let go. */
+export interface RetainedObject {
+  kind: "context" | "request" | "input" | "connection" | "runtime" | "tool-result";
+  userId: string;
+  runId?: string;
+  /** When it should have been gone: after its run settled, or after closeUser of its user. */
+  after: "run-end" | "close-user";
+}
+
+export interface RetentionReport {
+  /** False when garbage collection could not be forced; then nothing is known. */
+  checked: boolean;
+  reason?: string;
+  retained: RetainedObject[];
+}
+
+/** The engine as a whole misbehaved so that the scenario could not be completed normally. */
+export interface EngineFailure {
+  phase: "load" | "create" | "run" | "shutdown";
+  message: string;
+}
+
+export interface History {
+  engine: string;
+  scenario: Scenario;
+  limits: Limits;
+  canaries: Record<string, string>;
+  entries: HistoryEntry[];
+  retention: RetentionReport;
+  /** Timers left in the virtual clock and real resources added, after shutdown. */
+  leftovers: { virtualTimers: number; resources: string[] };
+  /** Set when the recorder stopped recording (for example a flood of events). */
+  truncated?: string;
+  failure?: EngineFailure;
+}

@@ -1,0 +1,36 @@
+/**
+ * What the engine still holds that it must have let go (cleanup.run, cleanup.user): objects the
+ * harness handed over, followed by weak reference, checked after forced garbage collection.
+ */
+import { collectGarbage } from "./gc.ts";
+import type { RetainedObject, RetentionReport } from "./history.ts";
+import type { TrackedObject } from "./recorder.ts";
+
+export async function checkRetention(
+  tracked: readonly TrackedObject[],
+  isRunSettled: (runId: string) => boolean,
+  closedUsers: ReadonlySet<string>,
+): Promise<RetentionReport> {
+  if (!(await collectGarbage())) {
+    return {
+      checked: false,
+      reason: "garbage collection cannot be forced in this process",
+      retained: [],
+    };
+  }
+  const retained: RetainedObject[] = [];
+  for (const object of tracked) {
+    if (object.ref.deref() === undefined) continue;
+    const base = { kind: object.kind, userId: object.userId };
+    if (object.kind !== "connection" && object.runId !== undefined && isRunSettled(object.runId)) {
+      retained.push({ ...base, runId: object.runId, after: "run-end" });
+    } else if (closedUsers.has(object.userId)) {
+      retained.push({
+        ...base,
+        ...(object.runId ? { runId: object.runId } : {}),
+        after: "close-user",
+      });
+    }
+  }
+  return { checked: true, retained };
+}

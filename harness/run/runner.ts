@@ -1,0 +1,286 @@
+/**
+ * Drives one scenario against one engine in process and records its history. The runner never
+ * judges: checkers read the history afterwards. Time is virtual: between steps the runner lets
+ * every pending microtask run, then either issues the next operation or fires the next timer.
+ */
+import { setImmediate as nextMacrotask } from "node:timers/promises";
+import {
+  DEFAULT_LIMITS,
+  type Engine,
+  type EngineModule,
+  type Limits,
+  type UserExecutionContext,
+} from "../contract/index.ts";
+import { memoryConnection } from "../transport/memory.ts";
+import { plantCanaries } from "../world/canary.ts";
+import type { TimerChooser } from "../world/clock.ts";
+import { World } from "../world/world.ts";
+import { errorMessage } from "./copy.ts";
+import type { EngineFailure, History } from "./history.ts";
+import { Recorder } from "./recorder.ts";
+import { activeResources, addedResources } from "./resources.ts";
+import { checkRetention } from "./retention.ts";
+import type { Operation, Scenario, TimedOperation } from "./scenario.ts";
+import { captureEscapes } from "./unhandled.ts";
+
+export interface RunOptions {
+  /** Seeds the canaries; the same seed plants the same secrets. */
+  seed?: string | number;
+  /** Force GC after the runs and closeUser to find what the engine retains (slower). */
+  checkRetention?: boolean;
+  /** Real milliseconds the whole scenario may take before the engine is declared stuck. */
+  realDeadlineMs?: number;
+  /** History entries recorded before the engine is declared to flood. */
+  maxEntries?: number;
+  /** Decides which of several timers due at one instant fires first. */
+  chooser?: TimerChooser;
+}
+
+const DEFAULTS = { seed: 1, realDeadlineMs: 10_000, maxEntries: 200_000 };
+
+export async function runScenario(
+  module: EngineModule,
+  scenario: Scenario,
+  options: RunOptions = {},
+): Promise<History> {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...scenario.limits };
+  const seed = options.seed ?? DEFAULTS.seed;
+  const deadline = performance.now() + (options.realDeadlineMs ?? DEFAULTS.realDeadlineMs);
+  const recorder = new Recorder(options.maxEntries ?? DEFAULTS.maxEntries);
+  const world = new World({
+    seed,
+    users: scenario.users,
+    observer: recorder,
+    ...(options.chooser ? { chooser: options.chooser } : {}),
+  });
+  const clock = world.clock;
+  recorder.clock = clock;
+  scenario = plantCanaries(scenario, world.canaries);
+  const history: History = {
+    engine: module.name,
+    scenario,
+    limits,
+    canaries: Object.fromEntries(world.canaries),
+    entries: recorder.entries,
+    retention: { checked: false, reason: "not requested", retained: [] },
+    leftovers: { virtualTimers: 0, resources: [] },
+  };
+  const resourcesBefore = activeResources();
+  const releaseEscapes = captureEscapes((error, source) => recorder.unhandled(error, source));
+  const fail = (failure: EngineFailure) => {
+    history.failure ??= failure;
+  };
+
+  let engine: Engine;
+  try {
+    engine = module.create({ agents: world.agents, tools: world.tools, clock, limits });
+    if (!engine || typeof engine.execute !== "function") {
+      throw new Error("the factory did not return an object with an execute() method");
+    }
+  } catch (error) {
+    releaseEscapes();
+    fail({ phase: "create", message: `engine factory threw: ${errorMessage(error)}` });
+    return history;
+  }
+
+  const driver = new Driver(engine, recorder);
+  const ops = [...scenario.ops].sort((a, b) => a.at - b.at);
+  const lastAt = ops.length > 0 ? (ops[ops.length - 1] as TimedOperation).at : 0;
+  // Past this instant a pending timer is a leftover, not work: it stops runaway intervals.
+  const horizon = lastAt + 4 * limits.runTimeoutMs;
+
+  try {
+    let next = 0;
+    let instant = clock.now();
+    for (;;) {
+      await nextMacrotask();
+      if (performance.now() > deadline) {
+        fail({
+          phase: "run",
+          message: `scenario exceeded its real-time deadline of ${options.realDeadlineMs ?? DEFAULTS.realDeadlineMs} ms`,
+        });
+        break;
+      }
+      if (recorder.truncated) {
+        fail({ phase: "run", message: recorder.truncated });
+        break;
+      }
+      const op = ops[next];
+      const due = clock.nextDue();
+      const nextAt = op && (due === undefined || op.at <= due) ? op.at : due;
+      if (nextAt === undefined || (op === undefined && nextAt > horizon)) break;
+      if (nextAt > instant) {
+        driver.probeStats();
+        instant = nextAt;
+      }
+      if (op && op.at === nextAt) {
+        clock.advanceTo(op.at);
+        driver.issue(op);
+        next += 1;
+      } else {
+        try {
+          clock.fireNext();
+        } catch (error) {
+          recorder.unhandled(error, "timer callback");
+        }
+      }
+    }
+    await nextMacrotask();
+    driver.probeStats();
+    if (!history.failure) {
+      if (options.checkRetention) {
+        history.retention = await checkRetention(
+          recorder.tracked,
+          driver.isRunSettled,
+          driver.closedUsers,
+        );
+      }
+      if (!ops.some((op) => op.op === "shutdown")) {
+        driver.issue({ op: "shutdown" }, true);
+        const end = clock.now() + 4 * limits.runTimeoutMs;
+        for (;;) {
+          await nextMacrotask();
+          const due = clock.nextDue();
+          if (due === undefined || due > end || performance.now() > deadline) break;
+          clock.fireNext();
+        }
+        await nextMacrotask();
+      }
+    }
+  } catch (error) {
+    fail({ phase: "run", message: `the runner failed: ${errorMessage(error)}` });
+  } finally {
+    releaseEscapes();
+  }
+  history.leftovers = {
+    virtualTimers: clock.pending,
+    resources: addedResources(resourcesBefore, activeResources()),
+  };
+  if (recorder.truncated) history.truncated = recorder.truncated;
+  return history;
+}
+
+/** Issues operations to the engine and records each call and its outcome. */
+class Driver {
+  /** runId → callId of its latest execute, to know when a run's objects must be gone. */
+  readonly #runCalls = new Map<string, number>();
+  readonly #settled = new Set<number>();
+  readonly closedUsers = new Set<string>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly recorder: Recorder,
+  ) {}
+
+  isRunSettled = (runId: string): boolean => {
+    const callId = this.#runCalls.get(runId);
+    return callId !== undefined && this.#settled.has(callId);
+  };
+
+  probeStats(): void {
+    try {
+      this.recorder.stats(this.engine.stats(), true);
+    } catch (error) {
+      this.recorder.unhandled(error, "stats()");
+    }
+  }
+
+  issue(operation: Operation, epilogue = false): void {
+    const callId = this.recorder.call(operation, epilogue);
+    try {
+      this.#dispatch(callId, operation);
+    } catch (error) {
+      this.#settled.add(callId);
+      this.recorder.threw(callId, error);
+    }
+  }
+
+  #dispatch(callId: number, operation: Operation): void {
+    const { engine, recorder } = this;
+    switch (operation.op) {
+      case "attach": {
+        const connection = memoryConnection(
+          operation.connectionId,
+          operation.userId,
+          recorder.deliver,
+        );
+        recorder.track("connection", connection, operation.userId);
+        engine.attach(connection);
+        this.#done(callId, undefined);
+        return;
+      }
+      case "detach":
+        engine.detach(operation.connectionId);
+        this.#done(callId, undefined);
+        return;
+      case "execute":
+        this.#execute(callId, operation);
+        return;
+      case "cancel":
+        this.#settle(callId, engine.cancel(operation.runId, operation.byUserId));
+        return;
+      case "closeUser":
+        this.closedUsers.add(operation.userId);
+        this.#settle(callId, engine.closeUser(operation.userId));
+        return;
+      case "stats": {
+        const stats = engine.stats();
+        recorder.stats(stats, false);
+        this.#done(callId, stats);
+        return;
+      }
+      case "shutdown":
+        this.#settle(callId, engine.shutdown());
+        return;
+    }
+  }
+
+  #execute(callId: number, operation: Extract<Operation, { op: "execute" }>): void {
+    const context = structuredClone(operation.context) as UserExecutionContext;
+    const request = structuredClone(operation.request);
+    const before = { context: JSON.stringify(context), request: JSON.stringify(request) };
+    const { userId, runId } = context;
+    this.recorder.track("context", context, userId, runId);
+    this.recorder.track("request", request, userId, runId);
+    if (typeof request.input === "object" && request.input !== null) {
+      this.recorder.track("input", request.input, userId, runId);
+    }
+    this.#runCalls.set(runId, callId);
+    const pending = this.engine.execute(context, request);
+    Promise.resolve(pending).then(
+      (value) => {
+        const mutated: ("context" | "request")[] = [];
+        if (JSON.stringify(context) !== before.context) mutated.push("context");
+        if (JSON.stringify(request) !== before.request) mutated.push("request");
+        this.#settled.add(callId);
+        this.recorder.returned(callId, value, mutated);
+      },
+      (error) => {
+        this.#settled.add(callId);
+        this.recorder.threw(callId, error);
+      },
+    );
+  }
+
+  #settle(callId: number, outcome: unknown): void {
+    if (
+      outcome instanceof Promise ||
+      (typeof outcome === "object" && outcome !== null && "then" in outcome)
+    ) {
+      Promise.resolve(outcome).then(
+        (value) => this.#done(callId, value),
+        (error) => {
+          this.#settled.add(callId);
+          this.recorder.threw(callId, error);
+        },
+      );
+      return;
+    }
+    this.#done(callId, outcome);
+  }
+
+  #done(callId: number, value: unknown): void {
+    this.#settled.add(callId);
+    this.recorder.returned(callId, value);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The scripted agent `scripted`: runs the steps of its input (think, tool, parallel tools,
+ * sleep, throw, hang) through the engine's runtime, reporting to the observer every context it
+ * is shown. It keeps no state between runs, so any cross-run state is the engine's.
+ */
+import type { Agent, AgentRuntime, JsonValue } from "../contract/index.ts";
+import type { VirtualClock } from "./clock.ts";
+import type { WorldObserver } from "./observer.ts";
+import {
+  isToolStep,
+  SCRIPTED_AGENT,
+  type ScriptInput,
+  type Step,
+  type ToolStep,
+} from "./script.ts";
+import type { ToolScript } from "./tools.ts";
+
+export class ScriptedAgent implements Agent {
+  readonly name = SCRIPTED_AGENT;
+  #invocations = 0;
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly observer: WorldObserver,
+  ) {}
+
+  async run(runtime: AgentRuntime): Promise<JsonValue> {
+    const invocation = ++this.#invocations;
+    const script = parseScript(runtime.input);
+    const context = runtime.context;
+    this.observer.runtimeCall(invocation, "start", context, script.canary ?? null);
+    this.observer.track("runtime", runtime, String(context?.userId), String(context?.runId));
+    const results: JsonValue[] = [];
+    let steps = 0;
+    for (const step of script.steps) {
+      // Every step waits for the clock, so the runner (and later a scheduler) decides how
+      // concurrent runs interleave.
+      await this.clock.sleep(0);
+      if (runtime.signal.aborted) throw abortedError();
+      await this.#step(runtime, invocation, step, results);
+      steps += 1;
+    }
+    this.observer.runtimeCall(invocation, "end", runtime.context);
+    return { canary: script.canary ?? null, steps, results };
+  }
+
+  async #step(runtime: AgentRuntime, invocation: number, step: Step, results: JsonValue[]) {
+    if ("think" in step) {
+      this.observer.runtimeCall(invocation, "think", runtime.context);
+      await runtime.think(step.think);
+    } else if (isToolStep(step)) {
+      results.push(await this.#tool(runtime, invocation, step));
+    } else if ("parallel" in step) {
+      const all = await Promise.all(step.parallel.map((t) => this.#tool(runtime, invocation, t)));
+      results.push(...all);
+    } else if ("sleep" in step) {
+      await this.clock.sleep(step.sleep, step.ignoreAbort ? undefined : runtime.signal);
+    } else if ("throw" in step) {
+      throw new Error(step.throw);
+    } else if ("hang" in step) {
+      // Never settles and holds no timer: only the engine's timeout or cancel ends the run.
+      await new Promise<never>(() => {});
+    }
+  }
+
+  #tool(runtime: AgentRuntime, invocation: number, step: ToolStep): Promise<JsonValue> {
+    this.observer.runtimeCall(invocation, "tool-call", runtime.context);
+    const script: ToolScript = { args: step.args ?? null, invocation };
+    if (step.delayMs !== undefined) script.delayMs = step.delayMs;
+    if (step.result !== undefined) script.result = step.result;
+    if (step.error !== undefined) script.error = step.error;
+    if (step.ignoreAbort) script.ignoreAbort = true;
+    return runtime.tool(step.tool, script as unknown as JsonValue);
+  }
+}
+
+export function parseScript(input: JsonValue): ScriptInput {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new Error("scripted agent input must be an object {canary?, steps}");
+  }
+  const steps = (input as Record<string, unknown>).steps;
+  if (!Array.isArray(steps)) throw new Error("scripted agent input has no steps array");
+  const canary = (input as Record<string, unknown>).canary;
+  return { canary: typeof canary === "string" ? canary : undefined, steps: steps as Step[] };
+}
+
+function abortedError(): Error {
+  const error = new Error("run aborted");
+  error.name = "AbortError";
+  return error;
+}

@@ -1,0 +1,19 @@
+/** How the world reports to the runner what agents and tools were handed, without keeping it. */
+import type { RetainedObject, RuntimeEntry } from "../run/history.ts";
+
+export interface WorldObserver {
+  /** An agent or tool received a runtime call; `context` is what it saw (to be copied). */
+  runtimeCall(
+    invocation: number,
+    call: RuntimeEntry["call"],
+    context: unknown,
+    inputCanary?: string | null,
+  ): void;
+  /** Follow `object` weakly: it belongs to this user (and run) and must be released later. */
+  track(kind: RetainedObject["kind"], object: object, userId: string, runId?: string): void;
+}
+
+export const silentObserver: WorldObserver = {
+  runtimeCall() {},
+  track() {},
+};
