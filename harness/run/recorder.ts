@@ -25,6 +25,8 @@ export interface TrackedObject {
   kind: RetainedObject["kind"];
   userId: string;
   runId?: string;
+  /** History length when it was handed over: it must be gone after a later closeUser. */
+  since: number;
   ref: WeakRef<object>;
 }
 
@@ -119,7 +121,12 @@ export class Recorder implements WorldObserver {
   }
 
   track(kind: RetainedObject["kind"], object: object, userId: string, runId?: string): void {
-    const tracked: TrackedObject = { kind, userId, ref: new WeakRef(object) };
+    const tracked: TrackedObject = {
+      kind,
+      userId,
+      since: this.entries.length,
+      ref: new WeakRef(object),
+    };
     if (runId !== undefined) tracked.runId = runId;
     this.tracked.push(tracked);
   }

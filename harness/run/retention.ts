@@ -9,7 +9,7 @@ import type { TrackedObject } from "./recorder.ts";
 export async function checkRetention(
   tracked: readonly TrackedObject[],
   isRunSettled: (runId: string) => boolean,
-  closedUsers: ReadonlySet<string>,
+  closedUsers: ReadonlyMap<string, number>,
 ): Promise<RetentionReport> {
   if (!(await collectGarbage())) {
     return {
@@ -24,7 +24,7 @@ export async function checkRetention(
     const base = { kind: object.kind, userId: object.userId };
     if (object.kind !== "connection" && object.runId !== undefined && isRunSettled(object.runId)) {
       retained.push({ ...base, runId: object.runId, after: "run-end" });
-    } else if (closedUsers.has(object.userId)) {
+    } else if (object.since <= (closedUsers.get(object.userId) ?? -1)) {
       retained.push({
         ...base,
         ...(object.runId ? { runId: object.runId } : {}),

@@ -165,7 +165,8 @@ class Driver {
   /** runId → callId of its latest execute, to know when a run's objects must be gone. */
   readonly #runCalls = new Map<string, number>();
   readonly #settled = new Set<number>();
-  readonly closedUsers = new Set<string>();
+  /** userId → history index of its latest closeUser call. */
+  readonly closedUsers = new Map<string, number>();
 
   constructor(
     private readonly engine: Engine,
@@ -220,7 +221,7 @@ class Driver {
         this.#settle(callId, engine.cancel(operation.runId, operation.byUserId));
         return;
       case "closeUser":
-        this.closedUsers.add(operation.userId);
+        this.closedUsers.set(operation.userId, this.recorder.entries.length - 1);
         this.#settle(callId, engine.closeUser(operation.userId));
         return;
       case "stats": {

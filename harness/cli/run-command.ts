@@ -1,0 +1,93 @@
+/** `crosstalk run`: check engines against the contract and print the conformance matrix. */
+import path from "node:path";
+import { renderConsole } from "../../reports/console.ts";
+import { resultsDocument, writeResults } from "../../reports/results.ts";
+import { EngineLoadError, loadEngine } from "../adapters/load.ts";
+import {
+  type Baseline,
+  type BaselineComparison,
+  compareWithBaseline,
+  isAsExpected,
+  readBaseline,
+} from "../conformance/baseline.ts";
+import { findScenario } from "../conformance/catalogue.ts";
+import { checkEngine, type EngineReport } from "../conformance/check-engine.ts";
+import type { EngineModule } from "../contract/index.ts";
+import { CliError, EXIT } from "./exit-codes.ts";
+
+export interface RunCommandOptions {
+  engine: string[];
+  scenario?: string[];
+  baseline: string;
+  out: string;
+  seed: string;
+  json: boolean;
+}
+
+export interface RunOutcome {
+  exitCode: number;
+  reports: EngineReport[];
+}
+
+export async function runCommand(
+  options: RunCommandOptions,
+  write = stdoutWrite,
+): Promise<RunOutcome> {
+  for (const name of options.scenario ?? []) {
+    if (!findScenario(name)) throw new CliError(`unknown scenario "${name}"`, EXIT.usage);
+  }
+  const baseline: Baseline = await readBaseline(options.baseline).catch((error: Error) => {
+    throw new CliError(error.message, EXIT.usage);
+  });
+  const progress = progressLine();
+  const reports: EngineReport[] = [];
+  const comparisons: BaselineComparison[] = [];
+  let engineFailed = false;
+  for (const spec of options.engine) {
+    let module: EngineModule;
+    try {
+      module = await loadEngine(spec);
+    } catch (error) {
+      if (!(error instanceof EngineLoadError)) throw error;
+      engineFailed = true;
+      reports.push({ name: spec, failure: error.message, clauses: [], scenarios: [] });
+      continue;
+    }
+    const report = await checkEngine(module, {
+      engineSpec: spec,
+      seed: options.seed,
+      ...(options.scenario ? { scenarios: options.scenario } : {}),
+      onScenario: (done, total, name) => progress(`${module.name}: ${done}/${total} ${name}`),
+    });
+    if (report.failure) engineFailed = true;
+    reports.push(report);
+    if (!report.failure) comparisons.push(compareWithBaseline(report, baseline));
+  }
+  progress("");
+  write(
+    renderConsole(reports, comparisons, {
+      colors: process.stdout.isTTY === true && !process.env.NO_COLOR,
+    }),
+  );
+  if (options.json) {
+    const file = await writeResults(resultsDocument(reports), options.out);
+    write(`results: ${path.relative(process.cwd(), file)}\n`);
+  }
+  const exitCode = engineFailed
+    ? EXIT.engine
+    : comparisons.every(isAsExpected)
+      ? EXIT.ok
+      : EXIT.unexpected;
+  return { exitCode, reports };
+}
+
+function stdoutWrite(text: string): void {
+  process.stdout.write(text);
+}
+
+/** A single self-erasing status line on a terminal; nothing in CI or when piped. */
+function progressLine(): (text: string) => void {
+  if (!process.stderr.isTTY || process.env.CI) return () => {};
+  return (text) =>
+    process.stderr.write(`\r\x1b[K${text.slice(0, (process.stderr.columns ?? 80) - 1)}`);
+}

@@ -1,0 +1,28 @@
+/** Every hand-written contract scenario, in clause-family order. */
+
+import { cancelScenarios } from "./scenarios/cancel.ts";
+import { cleanupScenarios } from "./scenarios/cleanup.ts";
+import { concurrencyScenarios } from "./scenarios/concurrency.ts";
+import { ctxScenarios } from "./scenarios/ctx.ts";
+import { deliveryScenarios } from "./scenarios/delivery.ts";
+import { errorsScenarios } from "./scenarios/errors.ts";
+import { eventsScenarios } from "./scenarios/events.ts";
+import { isolationScenarios } from "./scenarios/isolation.ts";
+import { timeScenarios } from "./scenarios/time.ts";
+import type { ConformanceScenario } from "./types.ts";
+
+export const CONFORMANCE_SCENARIOS: readonly ConformanceScenario[] = [
+  ...ctxScenarios,
+  ...eventsScenarios,
+  ...deliveryScenarios,
+  ...isolationScenarios,
+  ...concurrencyScenarios,
+  ...timeScenarios,
+  ...cancelScenarios,
+  ...cleanupScenarios,
+  ...errorsScenarios,
+];
+
+export function findScenario(name: string): ConformanceScenario | undefined {
+  return CONFORMANCE_SCENARIOS.find((s) => s.scenario.name === name);
+}

@@ -1,0 +1,136 @@
+/**
+ * Runs the contract scenarios against one engine and folds their verdicts into one per clause:
+ * a clause is broken if any scenario broke it (the first such witness is kept), held if some
+ * scenario exercised it and none broke it, and not-checked otherwise.
+ */
+
+import { checkHistory } from "../checkers/index.ts";
+import type { Verdict } from "../checkers/verdict.ts";
+import { CLAUSE_IDS, type ClauseId, type EngineModule } from "../contract/index.ts";
+import type { History } from "../run/history.ts";
+import { runScenario } from "../run/runner.ts";
+import { CONFORMANCE_SCENARIOS } from "./catalogue.ts";
+import type { ConformanceScenario } from "./types.ts";
+
+export interface ClauseWitness {
+  summary: string;
+  scenario: string;
+  replay?: string;
+  entries?: number[];
+}
+
+export interface ClauseResult {
+  id: ClauseId;
+  verdict: Verdict["verdict"];
+  witness?: ClauseWitness;
+  /** Why a clause was not checked. */
+  reason?: string;
+  /** Set on broken clauses once compared with a baseline: whether the break was expected. */
+  expected?: boolean;
+}
+
+export interface ScenarioOutcome {
+  name: string;
+  /** The scenario could not be completed normally (deadline, flood, runner failure). */
+  failure?: string;
+}
+
+export interface EngineReport {
+  name: string;
+  /** The engine could not be created at all; no clause was checked. */
+  failure?: string;
+  clauses: ClauseResult[];
+  scenarios: ScenarioOutcome[];
+}
+
+export interface CheckEngineOptions {
+  /** How the user named the engine, for replay commands (a bundled name or a path). */
+  engineSpec?: string;
+  /** Only scenarios whose name is in this list. */
+  scenarios?: readonly string[];
+  seed?: string | number;
+  onScenario?: (done: number, total: number, name: string) => void;
+  /** Receives each history with its verdicts (for timelines and debugging). */
+  onHistory?: (history: History, verdicts: Verdict[]) => void;
+}
+
+export async function checkEngine(
+  module: EngineModule,
+  options: CheckEngineOptions = {},
+): Promise<EngineReport> {
+  const selected = selectScenarios(options.scenarios);
+  const results = new Map<ClauseId, ClauseResult>(
+    CLAUSE_IDS.map((id) => [
+      id,
+      { id, verdict: "not-checked", reason: "no scenario exercised it" },
+    ]),
+  );
+  const report: EngineReport = { name: module.name, clauses: [], scenarios: [] };
+  const spec = options.engineSpec ?? module.name;
+  let done = 0;
+  for (const item of selected) {
+    const history = await runScenario(module, item.scenario, {
+      ...item.options,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    });
+    if (history.failure?.phase === "create") {
+      report.failure = history.failure.message;
+      break;
+    }
+    const verdicts = withScenarioFailure(checkHistory(history), history, item);
+    options.onHistory?.(history, verdicts);
+    const outcome: ScenarioOutcome = { name: item.scenario.name };
+    if (history.failure) outcome.failure = history.failure.message;
+    report.scenarios.push(outcome);
+    for (const verdict of verdicts) fold(results, verdict, item.scenario.name, spec);
+    options.onScenario?.(++done, selected.length, item.scenario.name);
+  }
+  report.clauses = report.failure ? [] : CLAUSE_IDS.map((id) => results.get(id) as ClauseResult);
+  return report;
+}
+
+function selectScenarios(names: readonly string[] | undefined): readonly ConformanceScenario[] {
+  if (!names || names.length === 0) return CONFORMANCE_SCENARIOS;
+  const unknown = names.filter((n) => !CONFORMANCE_SCENARIOS.some((s) => s.scenario.name === n));
+  if (unknown.length > 0) throw new Error(`unknown scenario: ${unknown.join(", ")}`);
+  return CONFORMANCE_SCENARIOS.filter((s) => names.includes(s.scenario.name));
+}
+
+/** A scenario the engine could not complete breaks the clauses it was there to exercise. */
+function withScenarioFailure(verdicts: Verdict[], history: History, item: ConformanceScenario) {
+  if (!history.failure) return verdicts;
+  const message = `the engine could not complete the scenario: ${history.failure.message}`;
+  return verdicts.map(
+    (v): Verdict =>
+      item.clauses.includes(v.id) && v.verdict !== "broken"
+        ? { id: v.id, verdict: "broken", witness: { summary: message } }
+        : v,
+  );
+}
+
+function fold(
+  results: Map<ClauseId, ClauseResult>,
+  verdict: Verdict,
+  scenario: string,
+  spec: string,
+) {
+  const current = results.get(verdict.id) as ClauseResult;
+  if (current.verdict === "broken") return;
+  if (verdict.verdict === "broken") {
+    const witness: ClauseWitness = {
+      summary: verdict.witness.summary,
+      scenario,
+      replay: `npx crosstalk run --engine ${quote(spec)} --scenario ${scenario}`,
+    };
+    if (verdict.witness.entries) witness.entries = verdict.witness.entries;
+    results.set(verdict.id, { id: verdict.id, verdict: "broken", witness });
+  } else if (verdict.verdict === "held") {
+    results.set(verdict.id, { id: verdict.id, verdict: "held" });
+  } else if (current.verdict === "not-checked") {
+    results.set(verdict.id, { id: verdict.id, verdict: "not-checked", reason: verdict.reason });
+  }
+}
+
+function quote(value: string): string {
+  return /^[\w./@-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}
