@@ -22,14 +22,13 @@ export async function checkRetention(
   for (const object of tracked) {
     if (object.ref.deref() === undefined) continue;
     const base = { kind: object.kind, userId: object.userId };
+    const run = object.runId !== undefined ? { runId: object.runId } : {};
+    // One object can break both clauses: its run ended, and later its user was closed.
     if (object.kind !== "connection" && object.runId !== undefined && isRunSettled(object.runId)) {
-      retained.push({ ...base, runId: object.runId, after: "run-end" });
-    } else if (object.since <= (closedUsers.get(object.userId) ?? -1)) {
-      retained.push({
-        ...base,
-        ...(object.runId ? { runId: object.runId } : {}),
-        after: "close-user",
-      });
+      retained.push({ ...base, ...run, after: "run-end" });
+    }
+    if (object.since <= (closedUsers.get(object.userId) ?? -1)) {
+      retained.push({ ...base, ...run, after: "close-user" });
     }
   }
   return { checked: true, retained };
