@@ -1,19 +1,21 @@
 /** `crosstalk run`: check engines against the contract and print the conformance matrix. */
 import path from "node:path";
-import { renderConsole } from "../../reports/console.ts";
-import { resultsDocument, writeResults } from "../../reports/results.ts";
-import { EngineLoadError, loadEngine } from "../adapters/load.ts";
+import type { Command } from "commander";
+import { Option } from "commander";
+import { renderConsole } from "../../../reports/console.ts";
+import { resultsDocument, writeResults } from "../../../reports/results.ts";
+import { bundledEngineNames, EngineLoadError, loadEngine } from "../../adapters/load.ts";
 import {
   type Baseline,
   type BaselineComparison,
   compareWithBaseline,
   isAsExpected,
   readBaseline,
-} from "../conformance/baseline.ts";
-import { findScenario } from "../conformance/catalogue.ts";
-import { checkEngine, type EngineReport } from "../conformance/check-engine.ts";
-import type { EngineModule } from "../contract/index.ts";
-import { CliError, EXIT } from "./exit-codes.ts";
+} from "../../conformance/baseline.ts";
+import { findScenario } from "../../conformance/catalogue.ts";
+import { checkEngine, type EngineReport } from "../../conformance/check-engine.ts";
+import type { EngineModule } from "../../contract/index.ts";
+import { CliError, EXIT } from "../exit-codes.ts";
 
 export interface RunCommandOptions {
   engine: string[];
@@ -90,4 +92,43 @@ function progressLine(): (text: string) => void {
   if (!process.stderr.isTTY || process.env.CI) return () => {};
   return (text) =>
     process.stderr.write(`\r\x1b[K${text.slice(0, (process.stderr.columns ?? 80) - 1)}`);
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description("check engines against the contract and print the conformance matrix")
+    .option(
+      "-e, --engine <name|path...>",
+      `bundled engine name (${bundledEngineNames().join(", ")}) or path to a module exporting an engine factory`,
+    )
+    .option("--all", "check every bundled engine (the default when no --engine is given)")
+    .option("-s, --scenario <name...>", "only these contract scenarios (to replay a witness)")
+    .option("--baseline <file>", "expected-verdict baseline", "engines/baseline.json")
+    .option("-o, --out <dir>", "where results.json is written", "reports/out")
+    .addOption(new Option("--seed <seed>", "seed for canaries").default("1"))
+    .option("--no-json", "do not write results.json")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ crosstalk run --all
+  $ crosstalk run --engine ./my-engine.ts
+  $ crosstalk run --engine ssot --scenario events-tool-calls
+
+Exit codes: 0 as expected, 1 unexpected break or stale baseline, 2 bad usage, 3 engine failed to load or start.`,
+    )
+    .action(async (options: Record<string, unknown>) => {
+      const engines = (options.engine as string[] | undefined) ?? [];
+      const outcome = await runCommand({
+        engine:
+          options.all || engines.length === 0 ? [...bundledEngineNames(), ...engines] : engines,
+        ...(options.scenario ? { scenario: options.scenario as string[] } : {}),
+        baseline: options.baseline as string,
+        out: options.out as string,
+        seed: options.seed as string,
+        json: options.json as boolean,
+      });
+      process.exitCode = outcome.exitCode;
+    });
 }
