@@ -116,6 +116,16 @@ function cleanupUser(history: History): Verdict {
   const tl = timelinesOf(history);
   const closes = scenarioCalls(tl).filter((c) => c.operation?.op === "closeUser");
   const returned = closes.filter((c) => tl.view.returns.has(c.callId));
+  // A closeUser that never returns releases nothing: the user's session is never over.
+  const stuck = closes.find((c) => !tl.view.returns.has(c.callId));
+  if (stuck) {
+    const userId = String((stuck.operation as { userId?: unknown }).userId);
+    return broken(
+      id,
+      `closeUser(${userId}), called at ${stuck.at} ms, never returned: nothing of user ${userId} was released`,
+      [stuck.index],
+    );
+  }
   if (returned.length === 0) {
     return notChecked(
       id,

@@ -68,6 +68,8 @@ interface Finding {
   at: number;
   summary: string;
   entries: number[];
+  /** Findings of different kinds are different defects: the witness mentions the next kind. */
+  kind?: string;
 }
 
 function verdictOf(
@@ -78,7 +80,18 @@ function verdictOf(
 ): Verdict {
   let first: Finding | undefined;
   for (const f of findings) if (!first || f.at < first.at) first = f;
-  if (first) return broken(id, first.summary, first.entries);
+  if (first) {
+    const kind = first.kind;
+    let other: Finding | undefined;
+    for (const f of findings) {
+      if (f.kind !== kind && (!other || f.at < other.at)) other = f;
+    }
+    if (kind === undefined || !other) return broken(id, first.summary, first.entries);
+    return broken(id, `${first.summary}; also, ${other.summary}`, [
+      ...first.entries,
+      ...other.entries,
+    ]);
+  }
   return exercised ? held(id) : notChecked(id, reason);
 }
 
@@ -299,6 +312,16 @@ function checkAgentInstance(view: HistoryView): Verdict {
         at: stray.index,
         summary: `${label} saw ${who(stray.context)} at its ${stray.call} at ${stray.at} ms`,
         entries: [start.index, stray.index],
+        kind: "stray-context",
+      });
+    }
+    const wrong = entries.find((e) => e.call === "wrong-result");
+    if (wrong) {
+      findings.push({
+        at: wrong.index,
+        summary: `${label} got another call's answer at ${wrong.at} ms: ${wrong.detail ?? "a wrong tool result"}`,
+        entries: [start.index, wrong.index],
+        kind: "wrong-result",
       });
     }
     const issued = view.runs.filter(
@@ -314,6 +337,7 @@ function checkAgentInstance(view: HistoryView): Verdict {
           `(user ${String(start.context.userId)}, thread ${String(start.context.threadId)}, ` +
           `run ${String(start.context.runId)}, request ${String(start.context.requestId)})`,
         entries: [start.index],
+        kind: "unissued-context",
       });
       continue;
     }
@@ -332,6 +356,7 @@ function checkAgentInstance(view: HistoryView): Verdict {
               : "an input with a canary no user owns") +
           ` instead of run ${run.runId}'s own input`,
         entries: [run.call.index, start.index],
+        kind: "foreign-input",
       });
     }
   }

@@ -61,11 +61,14 @@ export interface RuntimeEntry extends EntryBase {
   kind: "runtime";
   /** Numbered per agent.run() invocation, so calls of one invocation can be compared. */
   invocation: number;
-  call: "start" | "think" | "tool-call" | "tool-invoked" | "end";
+  /** `wrong-result`: a tool call returned to the agent what another call produced. */
+  call: "start" | "think" | "tool-call" | "tool-invoked" | "wrong-result" | "end";
   /** The context the runtime (or the tool invocation) exposed at that moment. */
   context: ObservedContext;
   /** The canary of the input the agent received (start only). */
   inputCanary?: string | null;
+  /** What went wrong, for `wrong-result`. */
+  detail?: string;
 }
 
 export interface StatsEntry extends EntryBase {

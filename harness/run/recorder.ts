@@ -109,6 +109,7 @@ export class Recorder implements WorldObserver {
     call: RuntimeEntry["call"],
     context: unknown,
     inputCanary?: string | null,
+    detail?: string,
   ): void {
     const entry: Omit<RuntimeEntry, "index" | "at"> = {
       kind: "runtime",
@@ -117,6 +118,7 @@ export class Recorder implements WorldObserver {
       context: observe(context),
     };
     if (inputCanary !== undefined) entry.inputCanary = inputCanary;
+    if (detail !== undefined) entry.detail = detail;
     this.#push(entry);
   }
 

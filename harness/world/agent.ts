@@ -63,14 +63,18 @@ export class ScriptedAgent implements Agent {
     }
   }
 
-  #tool(runtime: AgentRuntime, invocation: number, step: ToolStep): Promise<JsonValue> {
+  async #tool(runtime: AgentRuntime, invocation: number, step: ToolStep): Promise<JsonValue> {
     this.observer.runtimeCall(invocation, "tool-call", runtime.context);
     const script: ToolScript = { args: step.args ?? null, invocation };
     if (step.delayMs !== undefined) script.delayMs = step.delayMs;
     if (step.result !== undefined) script.result = step.result;
     if (step.error !== undefined) script.error = step.error;
     if (step.ignoreAbort) script.ignoreAbort = true;
-    return runtime.tool(step.tool, script as unknown as JsonValue);
+    const result = await runtime.tool(step.tool, script as unknown as JsonValue);
+    const mismatch = wrongResult(step, result);
+    if (mismatch)
+      this.observer.runtimeCall(invocation, "wrong-result", runtime.context, undefined, mismatch);
+    return result;
   }
 }
 
@@ -88,4 +92,18 @@ function abortedError(): Error {
   const error = new Error("run aborted");
   error.name = "AbortError";
   return error;
+}
+
+/**
+ * The scripted tool answers `{tool, value}` from the call's own script; anything else handed to
+ * the agent came from another call (a shared results object) or was made up by the engine.
+ */
+function wrongResult(step: ToolStep, result: JsonValue): string | undefined {
+  const expected = JSON.stringify(step.result ?? null);
+  const got = result as { tool?: unknown; value?: unknown } | null;
+  if (typeof got === "object" && got !== null && got.tool === step.tool) {
+    if (JSON.stringify(got.value ?? null) === expected) return undefined;
+  }
+  const shown = JSON.stringify(typeof got === "object" && got !== null ? (got.value ?? got) : got);
+  return `tool "${step.tool}" should have returned ${expected.slice(0, 80)} but the agent was handed ${String(shown).slice(0, 80)}`;
 }

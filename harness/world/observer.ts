@@ -8,6 +8,7 @@ export interface WorldObserver {
     call: RuntimeEntry["call"],
     context: unknown,
     inputCanary?: string | null,
+    detail?: string,
   ): void;
   /** Follow `object` weakly: it belongs to this user (and run) and must be released later. */
   track(kind: RetainedObject["kind"], object: object, userId: string, runId?: string): void;

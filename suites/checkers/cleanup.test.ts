@@ -3,12 +3,14 @@ import ssot from "../../engines/ssot/index.ts";
 import { checkCleanup } from "../../harness/checkers/cleanup.ts";
 import type { Verdict } from "../../harness/checkers/verdict.ts";
 import { cleanupScenarios } from "../../harness/conformance/scenarios/cleanup.ts";
+import { concurrencyScenarios } from "../../harness/conformance/scenarios/concurrency.ts";
 import { CLAUSE_IDS, type ClauseId, type EngineModule } from "../../harness/contract/index.ts";
 import { runScenario } from "../../harness/run/runner.ts";
 import {
   clearLeakedIntervals,
   clingyConnections,
   hoarder,
+  lockedCleanup,
   lyingStats,
   realInterval,
   shutdownEndsNothing,
@@ -90,6 +92,16 @@ describe("cleanup checkers", () => {
       );
       expect(summary).toContain("after closeUser(u1) returned at 10 ms");
       expect(summary).toContain("still showed user u1 (in users and in perUser");
+    });
+
+    it("catches a closeUser that never returns: the user's session is never released", async () => {
+      const item = concurrencyScenarios.find(
+        (s) => s.scenario.name === "no-deadlock-cleanup-during-run",
+      );
+      if (!item) throw new Error("no scenario no-deadlock-cleanup-during-run");
+      const history = await runScenario(lockedCleanup, item.scenario, item.options);
+      const verdict = checkCleanup(history).find((v) => v.id === "cleanup.user") as Verdict;
+      expect(summaryOf(verdict)).toMatch(/^closeUser\(u\d\), called at \d+ ms, never returned/);
     });
 
     it("holds on the reference engine (u2 coming back after closeUser is allowed)", async () => {
