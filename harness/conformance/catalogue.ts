@@ -1,5 +1,6 @@
 /** Every hand-written contract scenario, in clause-family order. */
 
+import { backendShapeScenarios } from "./scenarios/backend-shapes.ts";
 import { cancelScenarios } from "./scenarios/cancel.ts";
 import { cleanupScenarios } from "./scenarios/cleanup.ts";
 import { concurrencyScenarios } from "./scenarios/concurrency.ts";
@@ -21,6 +22,7 @@ export const CONFORMANCE_SCENARIOS: readonly ConformanceScenario[] = [
   ...cancelScenarios,
   ...cleanupScenarios,
   ...errorsScenarios,
+  ...backendShapeScenarios,
 ];
 
 export function findScenario(name: string): ConformanceScenario | undefined {

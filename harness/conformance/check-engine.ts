@@ -67,6 +67,7 @@ export async function checkEngine(
   );
   const report: EngineReport = { name: module.name, clauses: [], scenarios: [] };
   const spec = options.engineSpec ?? module.name;
+  const incidental = new Set<ClauseId>();
   let done = 0;
   for (const item of selected) {
     const history = await runScenario(module, item.scenario, {
@@ -82,7 +83,7 @@ export async function checkEngine(
     const outcome: ScenarioOutcome = { name: item.scenario.name };
     if (history.failure) outcome.failure = history.failure.message;
     report.scenarios.push(outcome);
-    for (const verdict of verdicts) fold(results, verdict, item.scenario.name, spec);
+    for (const verdict of verdicts) fold(results, incidental, verdict, item, spec);
     options.onScenario?.(++done, selected.length, item.scenario.name);
   }
   report.clauses = report.failure ? [] : CLAUSE_IDS.map((id) => results.get(id) as ClauseResult);
@@ -108,15 +109,22 @@ function withScenarioFailure(verdicts: Verdict[], history: History, item: Confor
   );
 }
 
+/**
+ * Folds one scenario's verdict into the clause's result. A break found by a scenario written
+ * for that clause is the better witness, so it replaces one found incidentally elsewhere.
+ */
 function fold(
   results: Map<ClauseId, ClauseResult>,
+  incidental: Set<ClauseId>,
   verdict: Verdict,
-  scenario: string,
+  item: ConformanceScenario,
   spec: string,
 ) {
   const current = results.get(verdict.id) as ClauseResult;
-  if (current.verdict === "broken") return;
+  const targeted = item.clauses.includes(verdict.id);
+  if (current.verdict === "broken" && !(targeted && incidental.has(verdict.id))) return;
   if (verdict.verdict === "broken") {
+    const scenario = item.scenario.name;
     const witness: ClauseWitness = {
       summary: verdict.witness.summary,
       scenario,
@@ -124,6 +132,10 @@ function fold(
     };
     if (verdict.witness.entries) witness.entries = verdict.witness.entries;
     results.set(verdict.id, { id: verdict.id, verdict: "broken", witness });
+    if (targeted) incidental.delete(verdict.id);
+    else incidental.add(verdict.id);
+  } else if (current.verdict === "broken") {
+    return;
   } else if (verdict.verdict === "held") {
     results.set(verdict.id, { id: verdict.id, verdict: "held" });
   } else if (current.verdict === "not-checked") {

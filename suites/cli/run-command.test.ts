@@ -1,6 +1,6 @@
 // The crosstalk command as a user meets it: help, bad input, and exit codes that mean something.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -103,5 +103,41 @@ describe("crosstalk run", () => {
     );
     expect(code).toBe(2);
     expect(stderr).toContain('unknown scenario "nope"');
+  });
+
+  it("the reference, as the baseline expects: exit 0 and results.json written", () => {
+    const out = mkdtempSync(path.join(tmpdir(), "crosstalk-out-"));
+    const { code, stdout } = crosstalk("run", "--engine", "ssot", "--out", out);
+    expect(code).toBe(0);
+    expect(stdout).toContain("1 engine(s) as expected");
+    const results = JSON.parse(readFileSync(path.join(out, "results.json"), "utf8"));
+    expect(results.engines[0].name).toBe("ssot");
+    expect(results.engines[0].clauses).toHaveLength(38);
+  });
+
+  it("an engine by path with a break the baseline does not list: exit 1, witness and replay shown", () => {
+    const { code, stdout } = crosstalk(
+      "run",
+      "--engine",
+      "suites/fixtures/bad-engines/never-settles.ts",
+      "--scenario",
+      "events-think-and-tools",
+      "--no-json",
+    );
+    expect(code).toBe(1);
+    expect(stdout).toContain("never-settles: unexpected breaks:");
+    expect(stdout).toContain("concurrency.no-deadlock");
+    expect(stdout).toContain(
+      "replay: npx crosstalk run --engine suites/fixtures/bad-engines/never-settles.ts --scenario events-think-and-tools",
+    );
+  });
+
+  it("a baseline listing a break that now holds is stale: exit 1", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "crosstalk-"));
+    const file = path.join(dir, "baseline.json");
+    writeFileSync(file, JSON.stringify({ engines: { ssot: { breaks: ["events.grammar"] } } }));
+    const { code, stdout } = crosstalk("run", "--engine", "ssot", "--baseline", file, "--no-json");
+    expect(code).toBe(1);
+    expect(stdout).toContain("ssot: stale baseline (listed as broken, now held): events.grammar");
   });
 });
