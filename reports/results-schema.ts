@@ -1,0 +1,48 @@
+/**
+ * The results document's schema, version 1: the contract between `crosstalk run` and every tool
+ * that reads results.json (the HTML and JUnit reports, `report --merge`, other teams' CI). The
+ * JSON Schema in reports/results.schema.json is generated from it (`npm run schema`); a test
+ * keeps the two equal. Objects are open: a newer crosstalk may add fields, never remove them.
+ */
+import { z } from "zod";
+import { CLAUSE_IDS } from "../harness/contract/index.ts";
+
+const clauseId = z.enum(CLAUSE_IDS as [string, ...string[]]);
+
+const witness = z.looseObject({
+  summary: z.string().describe("one sentence naming the users, runs, events and canaries involved"),
+  scenario: z.string().describe("the contract scenario that showed the break"),
+  replay: z.string().optional().describe("the command that replays it"),
+  entries: z.array(z.number().int().nonnegative()).optional().describe("history entries involved"),
+});
+
+const clause = z.looseObject({
+  id: clauseId,
+  verdict: z.enum(["held", "broken", "not-checked"]),
+  witness: witness.optional(),
+  reason: z.string().optional().describe("why the clause was not checked"),
+  expected: z.boolean().optional().describe("on a broken clause: whether the baseline lists it"),
+});
+
+const engine = z.looseObject({
+  name: z.string(),
+  failure: z.string().optional().describe("the engine could not be loaded or created"),
+  clauses: z.array(clause),
+  scenarios: z.array(z.looseObject({ name: z.string(), failure: z.string().optional() })),
+});
+
+export const resultsSchema = z
+  .looseObject({
+    version: z.literal(1),
+    engines: z.array(engine),
+  })
+  .describe("crosstalk conformance results");
+
+export function resultsJsonSchema(): unknown {
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $id: "https://crosstalk.invalid/results.schema.json",
+    title: "crosstalk results, version 1",
+    ...(z.toJSONSchema(resultsSchema) as Record<string, unknown>),
+  };
+}
