@@ -22,8 +22,10 @@ import type {
   ToolRegistry,
   UserExecutionContext,
 } from "../../harness/contract/index.ts";
+import { startAgent } from "../legacy-shared/agent.ts";
+import { errorMessage } from "../legacy-shared/errors.ts";
+import { jsonCopy } from "../legacy-shared/json.ts";
 import type { RunNotifier } from "./notifier.ts";
-import { copyJson, messageOf } from "./util.ts";
 
 /** base/interface `ExecutionContext`: no user, no thread. */
 export interface ExecutionContext {
@@ -170,7 +172,7 @@ function notifyPhaseComplete(phase: ExecutionPhase, context: ExecutionContext, c
 }
 
 function notifyPhaseError(phase: ExecutionPhase, context: ExecutionContext, error: unknown) {
-  context.websocketManager.sendAgentError(`Phase ${phase.name} failed: ${messageOf(error)}`);
+  context.websocketManager.sendAgentError(`Phase ${phase.name} failed: ${errorMessage(error)}`);
 }
 
 /** ExecutionMonitor: executions by run id, with no user. */
@@ -218,7 +220,7 @@ export class BaseExecutionEngine {
       result = {
         success: true,
         status: "completed",
-        result: copyJson(output),
+        result: jsonCopy(output),
         executionTimeMs: this.clock.now() - context.startTime,
       };
     } catch (error) {
@@ -226,7 +228,7 @@ export class BaseExecutionEngine {
       result = {
         success: false,
         status: "failed",
-        error: messageOf(error),
+        error: errorMessage(error),
         executionTimeMs: this.clock.now() - context.startTime,
       };
     }
@@ -307,10 +309,6 @@ export class BaseExecutionEngine {
           if (pending.length === 1) queueMicrotask(flush);
         }),
     };
-    try {
-      return Promise.resolve(agent.run(runtime));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return startAgent(agent, runtime);
   }
 }

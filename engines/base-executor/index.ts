@@ -33,10 +33,11 @@
  * manager, shared by every request made in it; nothing is module-level. The caller in front of
  * the executor admits requests correctly (ids, connection owner, agent, input, duplicate run id)
  * and binds each request's notifier to the request's user, so delivery itself is correct.
+ * Admission, JSON copies, event sizes, the WebSocket manager and stats sums are the legacy models'
+ * shared plumbing in ../legacy-shared.
  */
 import {
   type Connection,
-  type ContractError,
   DuplicateRunError,
   type Engine,
   type EngineDeps,
@@ -44,15 +45,16 @@ import {
   type EngineStats,
   ERROR_CODES,
   type ExecuteRequest,
-  ForbiddenError,
   type JsonObject,
   type RunResult,
   type UserExecutionContext,
-  type UserStats,
 } from "../../harness/contract/index.ts";
+import { admissionProblem, refused } from "../legacy-shared/admission.ts";
+import { WebSocketManager } from "../legacy-shared/connections.ts";
+import { jsonCopy } from "../legacy-shared/json.ts";
+import { StatsTally } from "../legacy-shared/stats.ts";
 import { BaseExecutionEngine, type ExecutionContext } from "./executor.ts";
-import { RunNotifier, WebSocketManager } from "./notifier.ts";
-import { checkContext, checkRequest, copyJson } from "./util.ts";
+import { RunNotifier } from "./notifier.ts";
 
 /** One backend process: the shared executor and the WebSocket manager. */
 class BaseExecutorProcess implements Engine {
@@ -74,25 +76,17 @@ class BaseExecutorProcess implements Engine {
   }
 
   async execute(context: UserExecutionContext, request: ExecuteRequest): Promise<RunResult> {
-    const runId = typeof context?.runId === "string" ? context.runId : "";
     if (this.#stopping) {
-      return rejected(runId, { code: ERROR_CODES.shuttingDown, message: "shutting down" });
+      return refused(context, { code: ERROR_CODES.shuttingDown, message: "shutting down" });
     }
-    const invalid = checkContext(context);
-    if (invalid) return rejected(runId, invalid);
-    const { connectionId, userId, threadId, requestId } = context;
-    if (connectionId !== undefined && this.#manager.ownerOf(connectionId) !== userId) {
-      return rejected(
-        runId,
-        new ForbiddenError(`connection "${connectionId}" is not attached for user "${userId}"`),
-      );
-    }
-    const admitted = checkRequest(request, this.deps.agents, this.deps.limits.maxInputBytes);
-    if ("code" in admitted) return rejected(runId, admitted);
+    const problem = admissionProblem(context, request, this.deps, this.#manager);
+    if (problem) return refused(context, problem);
+    const { userId, threadId, runId, requestId } = context;
     const agent = this.deps.agents.get(request.agentName);
-    if (!agent) return rejected(runId, { code: ERROR_CODES.badRequest, message: "unknown agent" });
-    if (this.#executor.monitor.active.has(runId))
-      return rejected(runId, new DuplicateRunError(runId));
+    if (!agent) return refused(context, { code: ERROR_CODES.badRequest, message: "unknown agent" });
+    if (this.#executor.monitor.active.has(runId)) {
+      return refused(context, new DuplicateRunError(runId));
+    }
     const agentName = request.agentName;
     const notifier = new RunNotifier(
       { userId, threadId, runId, agentName },
@@ -104,8 +98,8 @@ class BaseExecutorProcess implements Engine {
       requestId,
       runId,
       agentName,
-      parameters: admitted.input,
-      metadata: Object.freeze(copyJson(context.metadata) as JsonObject),
+      parameters: jsonCopy(request.input),
+      metadata: Object.freeze(jsonCopy(context.metadata) as JsonObject),
       startTime: 0,
       retryCount: 0,
       websocketManager: notifier,
@@ -131,35 +125,20 @@ class BaseExecutorProcess implements Engine {
 
   /** The monitor's view: executions without users; the manager's buffers by user. */
   stats(): EngineStats {
-    const perUser: Record<string, UserStats> = {};
-    let bufferedEvents = 0;
+    const tally = new StatsTally();
     for (const userId of this.#manager.users()) {
-      const buffered = this.#manager.buffered(userId);
-      bufferedEvents += buffered;
-      Object.defineProperty(perUser, userId, {
-        value: { activeRuns: 0, queuedRuns: 0, bufferedEvents: buffered },
-        enumerable: true,
-        writable: true,
-      });
+      tally.user(userId).bufferedEvents = this.#manager.buffered(userId);
     }
-    return {
-      activeRuns: this.#executor.monitor.active.size,
-      queuedRuns: 0,
-      bufferedEvents,
-      users: Object.keys(perUser),
-      perUser,
-    };
+    const stats = tally.stats();
+    // Runs are counted by the monitor, which knows no user: none shows in perUser.
+    stats.activeRuns = this.#executor.monitor.active.size;
+    return stats;
   }
 
   shutdown(): void {
     this.#stopping = true;
     this.#manager.closeAll();
   }
-}
-
-function rejected(runId: string, error: ContractError | RunResult["error"]): RunResult {
-  const { code, message } = error as { code: string; message: string };
-  return { runId, status: "rejected", error: { code, message } };
 }
 
 const module: EngineModule = {

@@ -5,7 +5,6 @@
  */
 import type {
   AgentErrorReason,
-  AgentEvent,
   AgentRuntime,
   EngineDeps,
   EventType,
@@ -13,9 +12,12 @@ import type {
   PayloadByType,
   UserExecutionContext,
 } from "../../harness/contract/index.ts";
-import { errorMessage, fitEvent, jsonCopy, within } from "./admission.ts";
-import type { AgentWebSocketBridge } from "./bridge.ts";
-import { Semaphore, type Waiter } from "./semaphore.ts";
+import { startAgent } from "../legacy-shared/agent.ts";
+import type { WebSocketManager } from "../legacy-shared/connections.ts";
+import { errorMessage } from "../legacy-shared/errors.ts";
+import { makeEvent } from "../legacy-shared/events.ts";
+import { inputSummary, jsonCopy } from "../legacy-shared/json.ts";
+import { Semaphore, type Waiter } from "../legacy-shared/semaphore.ts";
 
 /** The engine's own record of one execution (AgentExecutionContext in the original). */
 export interface AgentExecutionContext {
@@ -186,11 +188,11 @@ export class WebSocketExtension implements ExecutionExtension {
 
   constructor(
     private readonly deps: EngineDeps,
-    private readonly bridge: AgentWebSocketBridge,
+    private readonly bridge: WebSocketManager,
   ) {}
 
   preExecute(context: AgentExecutionContext): undefined {
-    this.#emit(context, "agent_started", { input: within(context.task, 1024) });
+    this.#emit(context, "agent_started", { input: inputSummary(context.task) });
     return undefined;
   }
 
@@ -214,20 +216,19 @@ export class WebSocketExtension implements ExecutionExtension {
   // agent_thinking, tool_executing or tool_completed is ever sent.
 
   #emit<T extends EventType>(context: AgentExecutionContext, type: T, payload: PayloadByType[T]) {
-    const { userContext } = context;
+    const { runId, threadId, userId } = context.userContext;
     context.seq += 1;
-    const event = {
-      type,
-      runId: userContext.runId,
-      threadId: userContext.threadId,
-      userId: userContext.userId,
-      agentName: context.agentName,
-      seq: context.seq,
-      ts: this.deps.clock.now(),
-      payload,
-    } as AgentEvent;
     try {
-      this.bridge.notify(fitEvent(event, this.deps.limits.maxEventBytes));
+      const event = makeEvent(
+        { runId, threadId, userId, agentName: context.agentName },
+        context.seq,
+        this.deps.clock.now(),
+        type,
+        payload,
+        this.deps.limits.maxEventBytes,
+      );
+      // The bridge routes by the userId of the run the event belongs to.
+      this.bridge.sendToUser(event.userId, event);
     } catch {
       // The original logged a warning when an event could not be sent.
     }
@@ -256,7 +257,7 @@ export class ExecutionEngine {
 
   constructor(
     private readonly deps: EngineDeps,
-    bridge: AgentWebSocketBridge,
+    bridge: WebSocketManager,
   ) {
     this.engineId = `engine_${Math.floor(deps.clock.now())}`;
     this.mcp = new MCPExecutionExtension(deps);
@@ -360,13 +361,7 @@ export class ExecutionEngine {
           controller.abort(error);
           reject(error);
         });
-      let running: Promise<unknown>;
-      try {
-        running = Promise.resolve(agent.run(runtime));
-      } catch (error) {
-        running = Promise.reject(error);
-      }
-      running.then(
+      startAgent(agent, runtime).then(
         (value) => settle(() => resolve({ success: true, result: value, metadata: {} })),
         (error: unknown) => settle(() => reject(error)),
       );

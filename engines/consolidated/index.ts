@@ -9,6 +9,8 @@
  * - its per-user semaphore (limit 2) is released on the success path only: every exception leaks a slot;
  * - its WebSocket extension sends no agent_thinking, tool_executing or tool_completed;
  * - its data cache is shared by all users.
+ * Admission, JSON copies, event sizes, the WebSocket bridge, the semaphore and stats sums are the
+ * legacy models' shared, correct plumbing in ../legacy-shared.
  */
 import {
   type Connection,
@@ -22,10 +24,11 @@ import {
   QueueFullError,
   type RunResult,
   type UserExecutionContext,
-  type UserStats,
 } from "../../harness/contract/index.ts";
-import { admissionProblem, jsonCopy, refused } from "./admission.ts";
-import { AgentWebSocketBridge } from "./bridge.ts";
+import { admissionProblem, refused } from "../legacy-shared/admission.ts";
+import { WebSocketManager } from "../legacy-shared/connections.ts";
+import { jsonCopy } from "../legacy-shared/json.ts";
+import { StatsTally } from "../legacy-shared/stats.ts";
 import {
   type AgentExecutionContext,
   type AgentExecutionResult,
@@ -33,7 +36,8 @@ import {
 } from "./engine.ts";
 
 export function create(deps: EngineDeps): Engine {
-  const bridge = new AgentWebSocketBridge(deps.limits.bufferPerUser);
+  // The process-wide WebSocket bridge the WebSocket extension sends through.
+  const bridge = new WebSocketManager(deps.limits.bufferPerUser);
   // The engine is one per process: every request of every user goes through this instance.
   const engine = new ExecutionEngine(deps, bridge);
   let stopping = false;
@@ -57,14 +61,7 @@ export function create(deps: EngineDeps): Engine {
       if (stopping) {
         return refused(context, new ContractError(ERROR_CODES.shuttingDown, "shutting down"));
       }
-      const problem = admissionProblem({
-        context,
-        agentName: request?.agentName,
-        input: request?.input,
-        connectionOwner: (id) => bridge.ownerOf(id),
-        knownAgent: (name) => deps.agents.get(name) !== undefined,
-        maxInputBytes: deps.limits.maxInputBytes,
-      });
+      const problem = admissionProblem(context, request, deps, bridge);
       if (problem) return refused(context, problem);
       const queue = engine.user.queue(context.userId);
       if (queue.mustWait && queue.waiting >= deps.limits.maxQueuedPerUser) {
@@ -89,33 +86,17 @@ export function create(deps: EngineDeps): Engine {
     },
 
     stats(): EngineStats {
-      const perUser: Record<string, UserStats> = {};
-      const of = (userId: string): UserStats => {
-        if (!Object.hasOwn(perUser, userId)) {
-          Object.defineProperty(perUser, userId, {
-            value: { activeRuns: 0, queuedRuns: 0, bufferedEvents: 0 },
-            enumerable: true,
-            writable: true,
-          });
-        }
-        return perUser[userId] as UserStats;
-      };
+      const tally = new StatsTally();
       for (const context of engine.activeRuns.values()) {
-        if (context.phase === "waiting") of(context.userId).queuedRuns += 1;
-        else of(context.userId).activeRuns += 1;
+        if (context.phase === "waiting") tally.user(context.userId).queuedRuns += 1;
+        else tally.user(context.userId).activeRuns += 1;
       }
-      for (const userId of bridge.bufferedUsers())
-        of(userId).bufferedEvents = bridge.buffered(userId);
-      for (const userId of engine.user.userSemaphores.keys()) of(userId);
-      for (const userId of bridge.connectedUsers()) of(userId);
-      const all = Object.values(perUser);
-      return {
-        activeRuns: all.reduce((n, u) => n + u.activeRuns, 0),
-        queuedRuns: all.reduce((n, u) => n + u.queuedRuns, 0),
-        bufferedEvents: all.reduce((n, u) => n + u.bufferedEvents, 0),
-        users: Object.keys(perUser),
-        perUser,
-      };
+      for (const userId of bridge.bufferedUsers()) {
+        tally.user(userId).bufferedEvents = bridge.buffered(userId);
+      }
+      for (const userId of engine.user.userSemaphores.keys()) tally.user(userId);
+      for (const userId of bridge.users()) tally.user(userId);
+      return tally.stats();
     },
 
     async shutdown(): Promise<void> {

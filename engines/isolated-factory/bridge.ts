@@ -1,83 +1,20 @@
 /**
  * `isolated-factory` model (execution_factory): the WebSocket side. One process-wide manager
- * owns the connections and routes by user; the factory makes one StandardWebSocketBridge per
- * request, bound to that request's context, and every event the engine of that request sends
- * goes out stamped with the ids the bridge was bound to.
+ * (the shared WebSocketManager, ../legacy-shared/connections.ts) owns the connections and routes
+ * by user; the factory makes one StandardWebSocketBridge per request, bound to that request's
+ * context, and every event the engine of that request sends goes out stamped with the ids the
+ * bridge was bound to.
  */
 import type {
   AgentErrorReason,
-  AgentEvent,
-  Connection,
   EventType,
   JsonValue,
   PayloadByType,
   UserExecutionContext,
 } from "../../harness/contract/index.ts";
-import { fitEvent, jsonCopy, within } from "./admission.ts";
-
-/** The process-wide WebSocket manager: connections by user, and what a user missed while away. */
-export class UnifiedWebSocketManager {
-  readonly #connections = new Map<string, Connection>();
-  readonly #missed = new Map<string, AgentEvent[]>();
-
-  constructor(private readonly bufferPerUser: number) {}
-
-  attach(connection: Connection): void {
-    this.#connections.delete(connection.id);
-    this.#connections.set(connection.id, connection);
-    const missed = this.#missed.get(connection.userId);
-    if (!missed) return;
-    this.#missed.delete(connection.userId);
-    for (const event of missed) send(connection, { ...event, replayed: true });
-  }
-
-  detach(connectionId: string): void {
-    this.#connections.delete(connectionId);
-  }
-
-  ownerOf(connectionId: string): string | undefined {
-    return this.#connections.get(connectionId)?.userId;
-  }
-
-  sendToUser(userId: string, event: AgentEvent): void {
-    const targets = [...this.#connections.values()].filter((c) => c.userId === userId);
-    for (const connection of targets) send(connection, event);
-    if (targets.length > 0 || this.bufferPerUser <= 0) return;
-    const missed = this.#missed.get(userId) ?? [];
-    missed.push(structuredClone(event));
-    if (missed.length > this.bufferPerUser) missed.shift();
-    this.#missed.set(userId, missed);
-  }
-
-  missedBy(userId: string): number {
-    return this.#missed.get(userId)?.length ?? 0;
-  }
-
-  users(): string[] {
-    const connected = [...this.#connections.values()].map((c) => c.userId);
-    return [...new Set([...connected, ...this.#missed.keys()])];
-  }
-
-  closeUser(userId: string): void {
-    for (const [id, connection] of this.#connections) {
-      if (connection.userId === userId) this.#connections.delete(id);
-    }
-    this.#missed.delete(userId);
-  }
-
-  closeAll(): void {
-    this.#connections.clear();
-    this.#missed.clear();
-  }
-}
-
-function send(connection: Connection, event: AgentEvent): void {
-  try {
-    connection.send(structuredClone(event));
-  } catch {
-    // A dead socket: logged and skipped.
-  }
-}
+import type { WebSocketManager } from "../legacy-shared/connections.ts";
+import { makeEvent } from "../legacy-shared/events.ts";
+import { inputSummary, jsonCopy } from "../legacy-shared/json.ts";
 
 /** The ids a bridge stamps on every event: those of the request it was made for. */
 interface BoundIds {
@@ -98,7 +35,7 @@ export class StandardWebSocketBridge {
 
   constructor(
     context: UserExecutionContext,
-    private readonly manager: UnifiedWebSocketManager,
+    private readonly manager: WebSocketManager,
     private readonly now: () => number,
     private readonly maxEventBytes: number,
   ) {
@@ -107,7 +44,7 @@ export class StandardWebSocketBridge {
   }
 
   notifyAgentStarted(agentName: string, _runId: string, input: JsonValue): void {
-    this.#emit("agent_started", agentName, { input: within(input, 1024) });
+    this.#emit("agent_started", agentName, { input: inputSummary(input) });
   }
 
   notifyToolExecuting(
@@ -153,16 +90,8 @@ export class StandardWebSocketBridge {
     if (this.#closed) return; // the original logged "bridge closed" and dropped the event
     this.#seq += 1;
     const { userId, threadId, runId } = this.bound;
-    const event = {
-      type,
-      runId,
-      threadId,
-      userId,
-      agentName,
-      seq: this.#seq,
-      ts: this.now(),
-      payload,
-    } as AgentEvent;
-    this.manager.sendToUser(userId, fitEvent(event, this.maxEventBytes));
+    const ids = { runId, threadId, userId, agentName };
+    const event = makeEvent(ids, this.#seq, this.now(), type, payload, this.maxEventBytes);
+    this.manager.sendToUser(userId, event);
   }
 }

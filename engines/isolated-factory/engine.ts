@@ -9,10 +9,12 @@ import type {
   JsonValue,
   UserExecutionContext,
 } from "../../harness/contract/index.ts";
-import { errorMessage, jsonCopy } from "./admission.ts";
+import { startAgent } from "../legacy-shared/agent.ts";
+import { errorMessage } from "../legacy-shared/errors.ts";
+import { jsonCopy } from "../legacy-shared/json.ts";
+import type { Semaphore, Waiter } from "../legacy-shared/semaphore.ts";
 import type { StandardWebSocketBridge } from "./bridge.ts";
 import type { ExecutionEngineFactory, ExecutionFactoryContext } from "./factory.ts";
-import type { Semaphore, Waiter } from "./sync.ts";
 
 /** One agent run as the engine tracks it (AgentExecutionContext in the original). */
 export interface AgentExecutionContext {
@@ -72,13 +74,7 @@ class AgentExecutionCore {
           controller.abort(error);
           reject(error);
         };
-        let running: Promise<unknown>;
-        try {
-          running = Promise.resolve(agent.run(runtime));
-        } catch (error) {
-          running = Promise.reject(error);
-        }
-        running.then(resolve, reject);
+        startAgent(agent, runtime).then(resolve, reject);
       });
       return { success: true, result: output };
     } catch (error) {

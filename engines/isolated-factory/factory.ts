@@ -4,13 +4,15 @@
  * each is marked DEFECT where it lives.
  */
 import type { EngineDeps, UserExecutionContext } from "../../harness/contract/index.ts";
-import { StandardWebSocketBridge, type UnifiedWebSocketManager } from "./bridge.ts";
+import type { WebSocketManager } from "../legacy-shared/connections.ts";
+import { Semaphore } from "../legacy-shared/semaphore.ts";
+import { StandardWebSocketBridge } from "./bridge.ts";
 import {
   type AgentExecutionContext,
   type AgentExecutionResult,
   IsolatedExecutionEngine,
 } from "./engine.ts";
-import { Lock, Semaphore } from "./sync.ts";
+import { Lock } from "./sync.ts";
 
 /** A request's execution state: its runs, its history and what to call when it is cleaned. */
 export class ExecutionFactoryContext {
@@ -75,7 +77,7 @@ export class ExecutionEngineFactory {
 
   constructor(
     private readonly deps: EngineDeps,
-    private readonly manager: UnifiedWebSocketManager,
+    private readonly manager: WebSocketManager,
   ) {
     this.config = {
       // DEFECT (limit 5): the factory's own default, whatever perUserConcurrency is configured.

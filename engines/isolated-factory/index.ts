@@ -14,6 +14,8 @@
  * - cleanup deadlocks: the factory holds its non-reentrant lock while cleaning a context, whose
  *   engine asks the factory to clean that context again;
  * - its per-user semaphores are never removed.
+ * Admission, JSON copies, event sizes, the WebSocket manager, the semaphore and stats sums are the
+ * legacy models' shared, correct plumbing in ../legacy-shared.
  */
 import {
   type Connection,
@@ -27,15 +29,17 @@ import {
   QueueFullError,
   type RunResult,
   type UserExecutionContext,
-  type UserStats,
 } from "../../harness/contract/index.ts";
-import { admissionProblem, jsonCopy, refused } from "./admission.ts";
-import { UnifiedWebSocketManager } from "./bridge.ts";
+import { admissionProblem, refused } from "../legacy-shared/admission.ts";
+import { WebSocketManager } from "../legacy-shared/connections.ts";
+import { jsonCopy } from "../legacy-shared/json.ts";
+import { StatsTally } from "../legacy-shared/stats.ts";
 import { type AgentExecutionResult, ExecutionCancelled, QueuedRunCancelled } from "./engine.ts";
 import { ExecutionEngineFactory } from "./factory.ts";
 
 export function create(deps: EngineDeps): Engine {
-  const manager = new UnifiedWebSocketManager(deps.limits.bufferPerUser);
+  // The process-wide WebSocket manager (UnifiedWebSocketManager in the original).
+  const manager = new WebSocketManager(deps.limits.bufferPerUser);
   const factory = new ExecutionEngineFactory(deps, manager);
   let stopping = false;
 
@@ -62,14 +66,7 @@ export function create(deps: EngineDeps): Engine {
       if (stopping) {
         return refused(context, new ContractError(ERROR_CODES.shuttingDown, "shutting down"));
       }
-      const problem = admissionProblem({
-        context,
-        agentName: request?.agentName,
-        input: request?.input,
-        connectionOwner: (id) => manager.ownerOf(id),
-        knownAgent: (name) => deps.agents.get(name) !== undefined,
-        maxInputBytes: deps.limits.maxInputBytes,
-      });
+      const problem = admissionProblem(context, request, deps, manager);
       if (problem) return refused(context, problem);
       const semaphore = factory.userSemaphores.get(context.userId);
       if (semaphore?.locked && semaphore.waiting >= deps.limits.maxQueuedPerUser) {
@@ -101,34 +98,19 @@ export function create(deps: EngineDeps): Engine {
     },
 
     stats(): EngineStats {
-      const perUser: Record<string, UserStats> = {};
-      const of = (userId: string): UserStats => {
-        if (!Object.hasOwn(perUser, userId)) {
-          Object.defineProperty(perUser, userId, {
-            value: { activeRuns: 0, queuedRuns: 0, bufferedEvents: 0 },
-            enumerable: true,
-            writable: true,
-          });
-        }
-        return perUser[userId] as UserStats;
-      };
+      const tally = new StatsTally();
       for (const owner of factory.activeContexts.values()) {
-        of(owner.userId);
+        tally.user(owner.userId);
         for (const run of owner.activeRuns.values()) {
-          if (run.phase === "waiting") of(run.userContext.userId).queuedRuns += 1;
-          else of(run.userContext.userId).activeRuns += 1;
+          if (run.phase === "waiting") tally.user(run.userContext.userId).queuedRuns += 1;
+          else tally.user(run.userContext.userId).activeRuns += 1;
         }
       }
-      for (const userId of manager.users()) of(userId).bufferedEvents = manager.missedBy(userId);
-      for (const userId of factory.userSemaphores.keys()) of(userId);
-      const all = Object.values(perUser);
-      return {
-        activeRuns: all.reduce((n, u) => n + u.activeRuns, 0),
-        queuedRuns: all.reduce((n, u) => n + u.queuedRuns, 0),
-        bufferedEvents: all.reduce((n, u) => n + u.bufferedEvents, 0),
-        users: Object.keys(perUser),
-        perUser,
-      };
+      for (const userId of manager.users()) {
+        tally.user(userId).bufferedEvents = manager.buffered(userId);
+      }
+      for (const userId of factory.userSemaphores.keys()) tally.user(userId);
+      return tally.stats();
     },
 
     async shutdown(): Promise<void> {

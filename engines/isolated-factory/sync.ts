@@ -1,7 +1,8 @@
 /**
- * `isolated-factory` model (execution_factory): asyncio.Lock and asyncio.Semaphore as the
- * factory used them. The lock is not re-entrant: a task that holds it and asks for it again
- * waits for itself, for ever (a promise that never settles, no timer, no loop).
+ * `isolated-factory` model (execution_factory): asyncio.Lock as the factory used it. The lock is
+ * not re-entrant: a task that holds it and asks for it again waits for itself, for ever (a
+ * promise that never settles, no timer, no loop). The cleanup deadlock (factory.ts) needs it so.
+ * The per-user semaphore is the shared asyncio.Semaphore (../legacy-shared/semaphore.ts).
  */
 
 /** asyncio.Lock: FIFO, not re-entrant. */
@@ -37,54 +38,5 @@ export class Lock {
     } finally {
       this.release();
     }
-  }
-}
-
-export interface Waiter {
-  readonly grant: () => void;
-  readonly refuse: (error: Error) => void;
-}
-
-/** asyncio.Semaphore: FIFO waiters; release() hands the permit to the oldest one. */
-export class Semaphore {
-  #permits: number;
-  readonly #waiters: Waiter[] = [];
-
-  constructor(readonly limit: number) {
-    this.#permits = limit;
-  }
-
-  get waiting(): number {
-    return this.#waiters.length;
-  }
-
-  get locked(): boolean {
-    return this.#permits <= 0;
-  }
-
-  acquire(onWait: (waiter: Waiter) => void): Promise<void> {
-    if (this.#permits > 0) {
-      this.#permits -= 1;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { grant: resolve, refuse: reject };
-      this.#waiters.push(waiter);
-      onWait(waiter);
-    });
-  }
-
-  release(): void {
-    const next = this.#waiters.shift();
-    if (next) next.grant();
-    else this.#permits = Math.min(this.limit, this.#permits + 1);
-  }
-
-  withdraw(waiter: Waiter, error: Error): boolean {
-    const index = this.#waiters.indexOf(waiter);
-    if (index < 0) return false;
-    this.#waiters.splice(index, 1);
-    waiter.refuse(error);
-    return true;
   }
 }

@@ -8,19 +8,19 @@
 import {
   type Connection,
   ContractError,
-  contextProblem,
   DuplicateRunError,
   type Engine,
   type EngineStats,
   ERROR_CODES,
   type ExecuteRequest,
-  ForbiddenError,
   type RunResult,
   type UserExecutionContext,
-  type UserStats,
 } from "../../harness/contract/index.ts";
+import { admissionProblem, refused } from "../legacy-shared/admission.ts";
+import { errorMessage } from "../legacy-shared/errors.ts";
+import { StatsTally } from "../legacy-shared/stats.ts";
 import { ExecutionEngine } from "./execution-engine.ts";
-import { BridgeEmitter, jsonBytes, type LegacyProcess, messageOf, UserEmitter } from "./process.ts";
+import { BridgeEmitter, type LegacyProcess, UserEmitter } from "./process.ts";
 
 const CANCELLED_BY_OWNER = "the run was cancelled by its user";
 const USER_CLOSED = "the run was cancelled because the user's session was closed";
@@ -60,19 +60,13 @@ export class LegacyBackend implements Engine {
     } catch {
       refusal = new ContractError(ERROR_CODES.badRequest, "the request could not be read");
     }
-    if (refusal) {
-      return Promise.resolve({
-        runId,
-        status: "rejected",
-        error: { code: refusal.code, message: refusal.message },
-      });
-    }
+    if (refusal) return Promise.resolve(refused(context, refusal));
     const engine = this.createRequestEngine(context);
     return engine.executeAgent(context, request).catch(
       (error: unknown): RunResult => ({
         runId,
         status: "error",
-        error: { code: "error", message: messageOf(error, "execution failed") },
+        error: { code: "error", message: errorMessage(error, "execution failed") },
       }),
     );
   }
@@ -91,36 +85,16 @@ export class LegacyBackend implements Engine {
   }
 
   stats(): EngineStats {
-    const perUser: Record<string, UserStats> = {};
-    const mine = (userId: string): UserStats => {
-      let own = Object.hasOwn(perUser, userId) ? perUser[userId] : undefined;
-      if (!own) {
-        own = { activeRuns: 0, queuedRuns: 0, bufferedEvents: 0 };
-        Object.defineProperty(perUser, userId, { value: own, enumerable: true, writable: true });
-      }
-      return own;
-    };
+    const tally = new StatsTally();
     for (const record of this.process.tracker.records()) {
-      const own = mine(record.run.userId);
+      const own = tally.user(record.run.userId);
       if (record.state === "running") own.activeRuns += 1;
       else own.queuedRuns += 1;
     }
     for (const userId of this.process.bridge.users()) {
-      mine(userId).bufferedEvents = this.process.bridge.buffered(userId);
+      tally.user(userId).bufferedEvents = this.process.bridge.buffered(userId);
     }
-    const stats: EngineStats = {
-      activeRuns: 0,
-      queuedRuns: 0,
-      bufferedEvents: 0,
-      users: Object.keys(perUser),
-      perUser,
-    };
-    for (const own of Object.values(perUser)) {
-      stats.activeRuns += own.activeRuns;
-      stats.queuedRuns += own.queuedRuns;
-      stats.bufferedEvents += own.bufferedEvents;
-    }
-    return stats;
+    return tally.stats();
   }
 
   shutdown(): void {
@@ -138,59 +112,10 @@ export class LegacyBackend implements Engine {
     if (this.#stopping) {
       return new ContractError(ERROR_CODES.shuttingDown, "the engine is shutting down");
     }
-    const problem = contextProblem(context) ?? jsonProblem(context.metadata, "metadata");
-    if (problem) return new ContractError(ERROR_CODES.invalidContext, problem);
-    const { userId, runId, connectionId } = context;
-    if (connectionId !== undefined && this.process.bridge.ownerOf(connectionId) !== userId) {
-      return new ForbiddenError(
-        `connection "${connectionId}" is not attached for user "${userId}"`,
-      );
-    }
-    if (typeof request !== "object" || request === null) {
-      return new ContractError(ERROR_CODES.badRequest, "request is not an object");
-    }
-    const { agentName, input } = request;
-    if (typeof agentName !== "string" || !this.process.deps.agents.get(agentName)) {
-      return new ContractError(ERROR_CODES.badRequest, `unknown agent "${String(agentName)}"`);
-    }
-    const inputProblem = jsonProblem(input, "input");
-    if (inputProblem) return new ContractError(ERROR_CODES.badRequest, inputProblem);
-    const bytes = jsonBytes(input);
-    if (bytes > this.process.limits.maxInputBytes) {
-      return new ContractError(
-        ERROR_CODES.badRequest,
-        `input is ${bytes} bytes, more than ${this.process.limits.maxInputBytes}`,
-      );
-    }
+    const problem = admissionProblem(context, request, this.process.deps, this.process.bridge);
+    if (problem) return problem;
+    const { runId } = context;
     if (this.process.tracker.findRun(runId)) return new DuplicateRunError(runId);
     return undefined;
-  }
-}
-
-/** Why `value` is not plain JSON data. */
-function jsonProblem(value: unknown, what: string): string | undefined {
-  const seen = new Set<object>();
-  const visit = (item: unknown): string | undefined => {
-    if (item === null || typeof item === "string" || typeof item === "boolean") return undefined;
-    if (typeof item === "number") return Number.isFinite(item) ? undefined : `${what} has ${item}`;
-    if (typeof item !== "object") return `${what} contains a ${typeof item}`;
-    if (seen.has(item)) return `${what} is circular`;
-    seen.add(item);
-    if (!Array.isArray(item)) {
-      const proto = Object.getPrototypeOf(item);
-      if (proto !== Object.prototype && proto !== null) return `${what} has a non-plain object`;
-    }
-    for (const member of Object.values(item)) {
-      if (member === undefined && !Array.isArray(item)) continue;
-      const problem = visit(member);
-      if (problem) return problem;
-    }
-    seen.delete(item);
-    return undefined;
-  };
-  try {
-    return visit(value);
-  } catch {
-    return `${what} cannot be read`;
   }
 }

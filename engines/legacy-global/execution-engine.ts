@@ -17,6 +17,7 @@
  */
 import type {
   Agent,
+  AgentEvent,
   AgentRuntime,
   EventType,
   ExecuteRequest,
@@ -28,17 +29,16 @@ import type {
   ToolExecutingPayload,
   UserExecutionContext,
 } from "../../harness/contract/index.ts";
+import { abortError, errorMessage } from "../legacy-shared/errors.ts";
+import { makeEvent } from "../legacy-shared/events.ts";
+import { inputSummary, jsonCopy } from "../legacy-shared/json.ts";
 import {
-  abortError,
-  buildEvent,
+  acquireSlot,
   ResponseCache as Cache,
   type Emitter,
   type ExecutionRecord,
-  inputSummary,
-  jsonCopy,
   type LegacyProcess,
   MAX_RETRIES,
-  messageOf,
   type ResponseCache,
   type RunState,
   type TrackedRun,
@@ -195,7 +195,7 @@ export class ExecutionEngine {
     run.record = record;
     run.cancelHandler = (message) => this.cancelRun(run, message);
     try {
-      await process.globalSemaphore.acquire(run.controller.signal);
+      await acquireSlot(process.globalSemaphore, run.controller.signal);
     } catch {
       return cancelledResult(run);
     }
@@ -235,7 +235,7 @@ export class ExecutionEngine {
         if (outcome) this.finish(run, outcome);
       },
       (error: unknown) =>
-        this.finish(run, { status: "error", message: messageOf(error, "agent failed") }),
+        this.finish(run, { status: "error", message: errorMessage(error, "agent failed") }),
     );
   }
 
@@ -251,12 +251,12 @@ export class ExecutionEngine {
     } catch (error) {
       if (run.state !== "active") return undefined;
       if (retryCount >= MAX_RETRIES) {
-        return { status: "error", message: messageOf(error, "agent failed") };
+        return { status: "error", message: errorMessage(error, "agent failed") };
       }
       // Re-enters execute_agent: a second slot of the global semaphore, this one still held.
       const semaphore = this.process.globalSemaphore;
       try {
-        await semaphore.acquire(run.controller.signal);
+        await acquireSlot(semaphore, run.controller.signal);
       } catch {
         return undefined; // the run ended while the retry waited
       }
@@ -317,7 +317,7 @@ export class ExecutionEngine {
           toolCallId,
           toolName,
           status: "error",
-          error: messageOf(error, "tool failed"),
+          error: errorMessage(error, "tool failed"),
           durationMs: process.clock.now() - startedAt,
         });
       }
@@ -445,15 +445,7 @@ export class ExecutionEngine {
     type: T,
     payload: PayloadByType[T],
   ): void {
-    const { run } = record;
-    const event = buildEvent(
-      run,
-      run.nextSeq(),
-      this.process.clock.now(),
-      type,
-      payload,
-      this.process.limits.maxEventBytes,
-    );
+    const event = this.buildEvent(record.run, type, payload);
     this.emitter?.emit(event);
   }
 
@@ -461,18 +453,22 @@ export class ExecutionEngine {
     run: LegacyRun,
     type: T,
     payload: PayloadByType[T],
-  ): ReturnType<typeof buildEvent> | undefined {
+  ): AgentEvent | undefined {
     if (!this.emitter) return undefined;
-    const event = buildEvent(
-      run,
-      run.nextSeq(),
-      this.process.clock.now(),
-      type,
-      payload,
-      this.process.limits.maxEventBytes,
-    );
+    const event = this.buildEvent(run, type, payload);
     this.emitter.emit(event);
     return event;
+  }
+
+  /** The run's next event, built once with a JSON copy of its payload (results are read back from it). */
+  protected buildEvent<T extends EventType>(
+    run: TrackedRun,
+    type: T,
+    payload: PayloadByType[T],
+  ): AgentEvent {
+    const { clock, limits } = this.process;
+    const copy = jsonCopy(payload) as unknown as PayloadByType[T];
+    return makeEvent(run, run.nextSeq(), clock.now(), type, copy, limits.maxEventBytes);
   }
 }
 

@@ -11,6 +11,8 @@
  * - on timeout it sends agent_error and then agent_completed as well
  * - a retry re-runs the agent while still holding its semaphore slot, emitting agent_started again
  * - when the per-user path refuses a request (limit reached) it silently falls back to the shared path
+ * Its correct, non-defect plumbing (admission, JSON copies, event sizes, the WebSocket manager, the
+ * semaphore, stats sums) is the legacy models' shared code in ../legacy-shared.
  */
 import type { EngineDeps, EngineModule } from "../../harness/contract/index.ts";
 import { LegacyBackend } from "./backend.ts";

@@ -11,14 +11,13 @@
 import type {
   AgentEvent,
   Clock,
-  Connection,
   EngineDeps,
-  EventType,
-  JsonObject,
   JsonValue,
   Limits,
-  PayloadByType,
 } from "../../harness/contract/index.ts";
+import { WebSocketManager } from "../legacy-shared/connections.ts";
+import { abortError } from "../legacy-shared/errors.ts";
+import { Semaphore, type Waiter } from "../legacy-shared/semaphore.ts";
 import type { ExecutionEngine } from "./execution-engine.ts";
 
 /** ExecutionEngine.MAX_CONCURRENT_AGENTS: one semaphore for every user of the process. */
@@ -29,8 +28,6 @@ export const MAX_HISTORY_SIZE = 100;
 export const RESPONSE_CACHE_TTL_MS = 300_000;
 /** AgentExecutionContext.max_retries: re-runs of an agent that raised. */
 export const MAX_RETRIES = 1;
-/** agent_started carries the input itself up to this size, else a truncated preview. */
-export const INPUT_SUMMARY_BYTES = 1024;
 
 export interface RunIdentity {
   readonly runId: string;
@@ -46,52 +43,23 @@ export interface TrackedRun extends RunIdentity {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The global semaphore (asyncio.Semaphore): FIFO, a waiter can give up through an AbortSignal.
+// The global semaphore (asyncio.Semaphore, ../legacy-shared/semaphore.ts): a waiter gives up
+// through its run's AbortSignal.
 
-interface Waiter {
-  grant(): void;
-}
-
-export class Semaphore {
-  #available: number;
-  readonly #waiters: Waiter[] = [];
-
-  constructor(permits: number) {
-    this.#available = permits;
-  }
-
-  acquire(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(abortError("gave up waiting for a slot"));
-    if (this.#available > 0 && this.#waiters.length === 0) {
-      this.#available -= 1;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        const index = this.#waiters.indexOf(waiter);
-        if (index >= 0) this.#waiters.splice(index, 1);
-        reject(abortError("gave up waiting for a slot"));
-      };
-      const waiter: Waiter = {
-        grant: () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        },
-      };
-      this.#waiters.push(waiter);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
-  release(): void {
-    const next = this.#waiters.shift();
-    if (next) next.grant();
-    else this.#available += 1;
-  }
-
-  get waiting(): number {
-    return this.#waiters.length;
-  }
+/** Waits for a slot of `semaphore`; rejects with an AbortError when `signal` aborts first. */
+export function acquireSlot(semaphore: Semaphore, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(abortError("gave up waiting for a slot"));
+  let waiter: Waiter | undefined;
+  const giveUp = () => {
+    if (waiter) semaphore.withdraw(waiter, abortError("gave up waiting for a slot"));
+  };
+  const granted = semaphore.acquire((queued) => {
+    waiter = queued;
+    signal.addEventListener("abort", giveUp, { once: true });
+  });
+  const forget = () => signal.removeEventListener("abort", giveUp);
+  granted.then(forget, forget);
+  return granted;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,88 +136,8 @@ export class ExecutionTracker {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The WebSocket bridge: connections by user, and each user's resume buffer.
-
-export class WebSocketBridge {
-  readonly #connections = new Map<string, Connection>();
-  readonly #byUser = new Map<string, Map<string, Connection>>();
-  readonly #buffers = new Map<string, AgentEvent[]>();
-
-  constructor(private readonly bufferPerUser: number) {}
-
-  attach(connection: Connection): void {
-    const { id, userId } = connection;
-    this.detach(id);
-    this.#connections.set(id, connection);
-    let mine = this.#byUser.get(userId);
-    if (!mine) {
-      mine = new Map();
-      this.#byUser.set(userId, mine);
-    }
-    mine.set(id, connection);
-    const buffered = this.#buffers.get(userId);
-    if (buffered) {
-      this.#buffers.delete(userId);
-      for (const event of buffered) send(connection, { ...event, replayed: true });
-    }
-  }
-
-  detach(connectionId: string): void {
-    const connection = this.#connections.get(connectionId);
-    if (!connection) return;
-    this.#connections.delete(connectionId);
-    const mine = this.#byUser.get(connection.userId);
-    mine?.delete(connectionId);
-    if (mine && mine.size === 0) this.#byUser.delete(connection.userId);
-  }
-
-  ownerOf(connectionId: string): string | undefined {
-    return this.#connections.get(connectionId)?.userId;
-  }
-
-  /** To every connection of `userId`, or into that user's buffer while it has none. */
-  sendToUser(userId: string, event: AgentEvent): void {
-    const mine = this.#byUser.get(userId);
-    if (mine && mine.size > 0) {
-      for (const connection of [...mine.values()]) send(connection, event);
-      return;
-    }
-    if (this.bufferPerUser <= 0) return;
-    let buffer = this.#buffers.get(userId);
-    if (!buffer) {
-      buffer = [];
-      this.#buffers.set(userId, buffer);
-    }
-    buffer.push(event);
-    if (buffer.length > this.bufferPerUser) buffer.splice(0, buffer.length - this.bufferPerUser);
-  }
-
-  closeUser(userId: string): void {
-    this.#buffers.delete(userId);
-    for (const id of [...(this.#byUser.get(userId)?.keys() ?? [])]) this.detach(id);
-  }
-
-  closeAll(): void {
-    this.#buffers.clear();
-    for (const id of [...this.#connections.keys()]) this.detach(id);
-  }
-
-  buffered(userId: string): number {
-    return this.#buffers.get(userId)?.length ?? 0;
-  }
-
-  users(): string[] {
-    return [...new Set([...this.#byUser.keys(), ...this.#buffers.keys()])];
-  }
-}
-
-function send(connection: Connection, event: AgentEvent): void {
-  try {
-    connection.send(structuredClone(event));
-  } catch {
-    // A dead socket: the bridge logs and goes on.
-  }
-}
+// The WebSocket bridge (../legacy-shared/connections.ts): connections by user, and each user's
+// resume buffer. The emitters below decide which user an event goes to.
 
 /** Where an engine instance sends its events. */
 export interface Emitter {
@@ -258,7 +146,7 @@ export interface Emitter {
 
 /** The process's bridge: routes each event to the user named in it. */
 export class BridgeEmitter implements Emitter {
-  constructor(private readonly bridge: WebSocketBridge) {}
+  constructor(private readonly bridge: WebSocketManager) {}
   emit(event: AgentEvent): void {
     this.bridge.sendToUser(event.userId, event);
   }
@@ -267,7 +155,7 @@ export class BridgeEmitter implements Emitter {
 /** UserWebSocketEmitter: bound to the user of the request it was made for. */
 export class UserEmitter implements Emitter {
   constructor(
-    private readonly bridge: WebSocketBridge,
+    private readonly bridge: WebSocketManager,
     readonly userId: string,
   ) {}
   emit(event: AgentEvent): void {
@@ -360,7 +248,7 @@ export class UserEngineFactory {
 export class LegacyProcess {
   readonly clock: Clock;
   readonly limits: Limits;
-  readonly bridge: WebSocketBridge;
+  readonly bridge: WebSocketManager;
   readonly tracker = new ExecutionTracker();
   readonly globalSemaphore = new Semaphore(MAX_CONCURRENT_AGENTS);
   readonly sharedState = new RunState();
@@ -372,98 +260,8 @@ export class LegacyProcess {
   constructor(readonly deps: EngineDeps) {
     this.clock = deps.clock;
     this.limits = deps.limits;
-    this.bridge = new WebSocketBridge(deps.limits.bufferPerUser);
+    this.bridge = new WebSocketManager(deps.limits.bufferPerUser);
     this.responseCache = new ResponseCache(deps.clock, RESPONSE_CACHE_TTL_MS);
     this.userEngines = new UserEngineFactory(deps.limits.perUserConcurrency);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Events: built once as plain JSON values, cut to maxEventBytes when too large.
-
-const SHRINKABLE = ["input", "result", "parameters", "reasoning", "message", "error"] as const;
-const REPLAYED_BYTES = Buffer.byteLength(',"replayed":true');
-
-export function buildEvent<T extends EventType>(
-  run: RunIdentity,
-  seq: number,
-  ts: number,
-  type: T,
-  payload: PayloadByType[T],
-  maxEventBytes: number,
-): AgentEvent {
-  const event = {
-    type,
-    runId: run.runId,
-    threadId: run.threadId,
-    userId: run.userId,
-    agentName: run.agentName,
-    seq,
-    ts,
-    payload: jsonCopy(payload) as JsonObject,
-  };
-  let bytes = jsonBytes(event) + REPLAYED_BYTES;
-  for (const field of SHRINKABLE) {
-    if (bytes <= maxEventBytes) break;
-    const value = event.payload[field];
-    if (value === undefined) continue;
-    const room = maxEventBytes - (bytes - jsonBytes(value)) - 64;
-    event.payload[field] =
-      typeof value === "string"
-        ? prefixFitting(value, room)
-        : { truncated: true, preview: prefixFitting(JSON.stringify(value), room - 32) };
-    bytes = jsonBytes(event) + REPLAYED_BYTES;
-  }
-  return event as unknown as AgentEvent;
-}
-
-/** What agent_started shows of an input. */
-export function inputSummary(input: JsonValue): JsonValue {
-  if (jsonBytes(input) <= INPUT_SUMMARY_BYTES) return jsonCopy(input);
-  return {
-    truncated: true,
-    preview: prefixFitting(JSON.stringify(input), INPUT_SUMMARY_BYTES - 64),
-  };
-}
-
-/** A fresh JSON copy; what is not JSON becomes a string saying so. */
-export function jsonCopy(value: unknown): JsonValue {
-  try {
-    const text = JSON.stringify(value);
-    return text === undefined ? null : (JSON.parse(text) as JsonValue);
-  } catch {
-    return "[not JSON]";
-  }
-}
-
-export function jsonBytes(value: unknown): number {
-  try {
-    const text = JSON.stringify(value);
-    return text === undefined ? 0 : Buffer.byteLength(text);
-  } catch {
-    return 0;
-  }
-}
-
-/** The longest prefix of `text` whose JSON form fits `maxBytes`. */
-function prefixFitting(text: string, maxBytes: number): string {
-  if (jsonBytes(text) <= maxBytes) return text;
-  let low = 0;
-  let high = text.length;
-  while (low < high) {
-    const mid = (low + high + 1) >>> 1;
-    if (jsonBytes(text.slice(0, mid)) <= Math.max(2, maxBytes)) low = mid;
-    else high = mid - 1;
-  }
-  return text.slice(0, low);
-}
-
-export function abortError(message: string): Error {
-  return Object.assign(new Error(message), { name: "AbortError" });
-}
-
-export function messageOf(error: unknown, fallback: string): string {
-  if (typeof error === "string" && error !== "") return error;
-  if (error instanceof Error && error.message !== "") return error.message;
-  return fallback;
 }

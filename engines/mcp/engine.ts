@@ -23,14 +23,14 @@ import {
   type Emitter,
   ExecutionEngine,
   type ExecutionRecord,
-  jsonCopy,
   LegacyBackend,
   type LegacyProcess,
   LegacyRun,
-  messageOf,
   RunState,
   UserEmitter,
 } from "../legacy-global/index.ts";
+import { errorMessage } from "../legacy-shared/errors.ts";
+import { jsonCopy } from "../legacy-shared/json.ts";
 import { analyzeRequest, type RoutingInfo, shouldUseMcp } from "./intent.ts";
 
 export class McpExecutionEngine extends ExecutionEngine {
@@ -109,7 +109,7 @@ export class McpExecutionEngine extends ExecutionEngine {
       return {
         runId: context.runId,
         status: "error",
-        error: { code: "error", message: `MCP execution failed: ${messageOf(error, "error")}` },
+        error: { code: "error", message: `MCP execution failed: ${errorMessage(error, "error")}` },
       };
     } finally {
       run.context = undefined;

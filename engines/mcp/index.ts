@@ -8,6 +8,7 @@
  * - its direct tool-protocol path (metadata.current_request with an MCP intent) sends no agent_started or agent_completed
  * - its timeout callback sends agent_error without a run id
  * - it writes into the caller's context metadata (mcp_tool_result)
+ * Its correct, non-defect plumbing is legacy-global's and the legacy models' shared ../legacy-shared.
  */
 import type { EngineDeps, EngineModule } from "../../harness/contract/index.ts";
 import { LegacyProcess } from "../legacy-global/index.ts";

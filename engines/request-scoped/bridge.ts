@@ -1,7 +1,8 @@
 /**
  * Models `request_scoped_execution_engine` (see index.ts for the defects it keeps).
  * This file: the PROCESS-WIDE pieces every per-request engine emits through, as in the
- * original (`AgentWebSocketBridge`, its `ThreadRunRegistry`, and the WebSocket manager).
+ * original (`AgentWebSocketBridge` and its `ThreadRunRegistry`; the WebSocket manager they send
+ * through is the shared one, ../legacy-shared/connections.ts).
  *
  * Defects kept here (from LEGACY.md §3):
  * - the run → thread registry is global; a new registration silently overwrites an old one
@@ -12,14 +13,9 @@
  *   only a run id, so the envelope's threadId and userId are whatever the registry says).
  * The WebSocket manager itself (fan-out, resume buffer) behaves correctly.
  */
-import type {
-  AgentEvent,
-  Clock,
-  Connection,
-  EventType,
-  PayloadByType,
-} from "../../harness/contract/index.ts";
-import { fitPayload } from "./util.ts";
+import type { Clock, EventType, PayloadByType } from "../../harness/contract/index.ts";
+import type { WebSocketManager } from "../legacy-shared/connections.ts";
+import { makeEvent } from "../legacy-shared/events.ts";
 
 /** The original's `ThreadRunRegistry`: run → thread, and the thread's user, with no user key. */
 export class ThreadRunRegistry {
@@ -52,99 +48,6 @@ export class ThreadRunRegistry {
   }
 }
 
-/** Connections by user, with a resume buffer for users who have none attached. */
-export class WebSocketManager {
-  readonly #byUser = new Map<string, Map<string, Connection>>();
-  readonly #owner = new Map<string, string>();
-  /** userId → buffered events as JSON text (copies: they keep nothing of a run alive). */
-  readonly #buffers = new Map<string, string[]>();
-
-  constructor(private readonly bufferPerUser: number) {}
-
-  attach(connection: Connection): void {
-    const { id, userId } = connection;
-    this.detach(id);
-    let connections = this.#byUser.get(userId);
-    if (!connections) {
-      connections = new Map();
-      this.#byUser.set(userId, connections);
-    }
-    connections.set(id, connection);
-    this.#owner.set(id, userId);
-    const buffered = this.#buffers.get(userId);
-    if (buffered) {
-      this.#buffers.delete(userId);
-      for (const text of buffered) {
-        const event = JSON.parse(text) as AgentEvent;
-        event.replayed = true;
-        this.#send(userId, id, connection, event);
-      }
-    }
-  }
-
-  detach(connectionId: string): void {
-    const userId = this.#owner.get(connectionId);
-    if (userId === undefined) return;
-    this.#owner.delete(connectionId);
-    const connections = this.#byUser.get(userId);
-    connections?.delete(connectionId);
-    if (connections && connections.size === 0) this.#byUser.delete(userId);
-  }
-
-  ownerOf(connectionId: string): string | undefined {
-    return this.#owner.get(connectionId);
-  }
-
-  /** Send to every connection of `userId`, or keep the newest `bufferPerUser` events for later. */
-  sendToUser(userId: string, event: AgentEvent): void {
-    const text = JSON.stringify(event);
-    const connections = this.#byUser.get(userId);
-    if (connections && connections.size > 0) {
-      for (const [id, connection] of [...connections]) {
-        this.#send(userId, id, connection, JSON.parse(text) as AgentEvent);
-      }
-      return;
-    }
-    if (this.bufferPerUser <= 0) return;
-    let buffer = this.#buffers.get(userId);
-    if (!buffer) {
-      buffer = [];
-      this.#buffers.set(userId, buffer);
-    }
-    buffer.push(text);
-    if (buffer.length > this.bufferPerUser) buffer.shift();
-  }
-
-  closeUser(userId: string): void {
-    for (const id of this.#byUser.get(userId)?.keys() ?? []) this.#owner.delete(id);
-    this.#byUser.delete(userId);
-    this.#buffers.delete(userId);
-  }
-
-  closeAll(): void {
-    this.#byUser.clear();
-    this.#owner.clear();
-    this.#buffers.clear();
-  }
-
-  buffered(userId: string): number {
-    return this.#buffers.get(userId)?.length ?? 0;
-  }
-
-  bufferedUsers(): string[] {
-    return [...this.#buffers.keys()];
-  }
-
-  #send(userId: string, id: string, connection: Connection, event: AgentEvent): void {
-    try {
-      connection.send(event);
-    } catch {
-      // A connection whose send throws is dead: drop it; the run goes on.
-      if (this.#owner.get(id) === userId) this.detach(id);
-    }
-  }
-}
-
 /** The original's `AgentWebSocketBridge`: emits by run id only, resolving the destination itself. */
 export class AgentWebSocketBridge {
   constructor(
@@ -166,16 +69,8 @@ export class AgentWebSocketBridge {
     if (threadId === undefined) return false; // "EMISSION FAILED: cannot resolve thread_id"
     const userId = this.registry.userOfThread(threadId);
     if (userId === undefined) return false; // send_to_thread: nobody holds this thread
-    const event = {
-      type,
-      runId,
-      threadId,
-      userId,
-      agentName,
-      seq,
-      ts: this.clock.now(),
-      payload: this.#fitted(payload),
-    } as AgentEvent;
+    const ids = { runId, threadId, userId, agentName };
+    const event = makeEvent(ids, seq, this.clock.now(), type, payload, this.maxEventBytes);
     this.manager.sendToUser(userId, event);
     return true;
   }
@@ -188,11 +83,6 @@ export class AgentWebSocketBridge {
     if (extracted === undefined) return undefined;
     this.registry.register(runId, extracted); // "BACKFILL: registered pattern-extracted mapping"
     return extracted;
-  }
-
-  /** Large payload fields are cut so that every event fits maxEventBytes (not a legacy defect). */
-  #fitted<T extends EventType>(payload: PayloadByType[T]): PayloadByType[T] {
-    return fitPayload(payload, this.maxEventBytes);
   }
 }
 

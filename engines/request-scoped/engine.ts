@@ -23,9 +23,11 @@ import type {
   ToolRegistry,
   UserExecutionContext,
 } from "../../harness/contract/index.ts";
+import { startAgent } from "../legacy-shared/agent.ts";
+import { abortError, errorMessage } from "../legacy-shared/errors.ts";
+import { jsonCopy } from "../legacy-shared/json.ts";
 import type { AgentWebSocketBridge, ThreadRunRegistry } from "./bridge.ts";
 import type { UserSlots, Waiter } from "./slots.ts";
-import { copyJson, messageOf } from "./util.ts";
 
 /** What every per-request engine is handed by its factory: the process-wide pieces. */
 export interface ProcessHost {
@@ -126,13 +128,7 @@ export class RequestScopedExecutionEngine implements Waiter {
     this.#emit("agent_started", { input: job.inputSummary });
     this.#timer = this.host.clock.setTimeout(() => this.#timedOut(), this.host.limits.runTimeoutMs);
     const runtime = this.#runtime(context, job.input, this.#controller.signal);
-    let pending: Promise<JsonValue>;
-    try {
-      pending = Promise.resolve(job.agent.run(runtime));
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.then(
+    startAgent(job.agent, runtime).then(
       (output) => this.#agentReturned(output),
       (error: unknown) => this.#agentThrew(error),
     );
@@ -178,7 +174,7 @@ export class RequestScopedExecutionEngine implements Waiter {
     const result: AgentExecutionResult = {
       success: true,
       agentName: this.agentName,
-      state: copyJson(output),
+      state: jsonCopy(output),
       executionTime: this.host.clock.now() - this.#startedAt,
     };
     this.#history(result);
@@ -200,14 +196,14 @@ export class RequestScopedExecutionEngine implements Waiter {
       agentName: this.agentName,
       state: null,
       executionTime: this.host.clock.now() - this.#startedAt,
-      error: messageOf(error),
+      error: errorMessage(error),
     });
     // DEFECT (LEGACY §3): no agent_error; the exception is re-raised to the caller.
     const reject = this.#reject;
     this.#end();
     this.#resolve = undefined;
     this.#reject = undefined;
-    reject?.(new Error(`Agent execution failed: ${messageOf(error)}`));
+    reject?.(new Error(`Agent execution failed: ${errorMessage(error)}`));
   }
 
   #timedOut(): void {
@@ -271,11 +267,11 @@ export class RequestScopedExecutionEngine implements Waiter {
     name: string,
     args: JsonValue,
   ): Promise<JsonValue> {
-    if (this.phase !== "active") throw abortError();
+    if (this.phase !== "active") throw abortError("run is over");
     const toolCallId = `${this.runId}:tool:${++this.#calls}`;
     const toolName = String(name);
     const started = this.host.clock.now();
-    this.#emit("tool_executing", { toolCallId, toolName, parameters: copyJson(args) });
+    this.#emit("tool_executing", { toolCallId, toolName, parameters: jsonCopy(args) });
     try {
       const tool = this.host.tools.get(toolName);
       if (!tool) throw new Error(`unknown tool "${toolName}"`);
@@ -284,7 +280,7 @@ export class RequestScopedExecutionEngine implements Waiter {
         toolCallId,
         toolName,
         status: "success",
-        result: copyJson(result),
+        result: jsonCopy(result),
         durationMs: this.host.clock.now() - started,
       });
       return result;
@@ -293,16 +289,10 @@ export class RequestScopedExecutionEngine implements Waiter {
         toolCallId,
         toolName,
         status: "error",
-        error: messageOf(error),
+        error: errorMessage(error),
         durationMs: this.host.clock.now() - started,
       });
       throw error;
     }
   }
-}
-
-function abortError(): Error {
-  const error = new Error("run is over");
-  error.name = "AbortError";
-  return error;
 }

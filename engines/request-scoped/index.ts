@@ -12,27 +12,29 @@
  * The backend PROCESS is one create() call: the bridge, its registry, the WebSocket manager and
  * the per-user slots live in a `RequestScopedProcess` made here and shared by every per-request
  * engine made inside it (engine.ts); nothing is module-level. Everything LEGACY.md does not
- * list (admission, per-user limits, timeout, cancel, resume buffer) behaves as the contract says.
+ * list (admission, per-user limits, timeout, cancel, resume buffer) behaves as the contract says;
+ * admission, JSON copies, event sizes, the WebSocket manager and stats sums are the legacy models'
+ * shared plumbing in ../legacy-shared.
  */
 import {
   type Connection,
-  type ContractError,
   type Engine,
   type EngineDeps,
   type EngineModule,
   type EngineStats,
   ERROR_CODES,
   type ExecuteRequest,
-  ForbiddenError,
   type JsonObject,
   type RunResult,
   type UserExecutionContext,
-  type UserStats,
 } from "../../harness/contract/index.ts";
-import { AgentWebSocketBridge, ThreadRunRegistry, WebSocketManager } from "./bridge.ts";
+import { admissionProblem, refused } from "../legacy-shared/admission.ts";
+import { WebSocketManager } from "../legacy-shared/connections.ts";
+import { inputSummary, jsonCopy } from "../legacy-shared/json.ts";
+import { StatsTally } from "../legacy-shared/stats.ts";
+import { AgentWebSocketBridge, ThreadRunRegistry } from "./bridge.ts";
 import { type ProcessHost, RequestScopedExecutionEngine } from "./engine.ts";
 import { UserSlots } from "./slots.ts";
-import { checkContext, checkRequest, copyJson } from "./util.ts";
 
 const CANCELLED_BY_OWNER = "the run was cancelled by its user";
 const USER_CLOSED = "the run was cancelled because the user's session was closed";
@@ -81,23 +83,14 @@ class RequestScopedProcess implements Engine {
   }
 
   execute(context: UserExecutionContext, request: ExecuteRequest): Promise<RunResult> {
-    const runId = typeof context?.runId === "string" ? context.runId : "";
     if (this.#stopping) {
-      return rejected(runId, { code: ERROR_CODES.shuttingDown, message: "shutting down" });
+      return rejected(context, { code: ERROR_CODES.shuttingDown, message: "shutting down" });
     }
-    const invalid = checkContext(context);
-    if (invalid) return rejected(runId, invalid);
-    const { connectionId, userId } = context;
-    if (connectionId !== undefined && this.#manager.ownerOf(connectionId) !== userId) {
-      return rejected(
-        runId,
-        new ForbiddenError(`connection "${connectionId}" is not attached for user "${userId}"`),
-      );
-    }
-    const admitted = checkRequest(request, this.deps.agents, this.deps.limits.maxInputBytes);
-    if ("code" in admitted) return rejected(runId, admitted);
+    const problem = admissionProblem(context, request, this.deps, this.#manager);
+    if (problem) return rejected(context, problem);
     const agent = this.deps.agents.get(request.agentName);
-    if (!agent) return rejected(runId, { code: ERROR_CODES.badRequest, message: "unknown agent" });
+    if (!agent)
+      return rejected(context, { code: ERROR_CODES.badRequest, message: "unknown agent" });
     // No run-id check across requests: each engine only knows its own request's runs.
     const engine = new RequestScopedExecutionEngine(
       this.#host,
@@ -105,7 +98,7 @@ class RequestScopedProcess implements Engine {
       request.agentName,
     );
     this.#engines.add(engine);
-    return engine.executeAgent(agent, admitted.input, admitted.inputSummary);
+    return engine.executeAgent(agent, jsonCopy(request.input), inputSummary(request.input));
   }
 
   cancel(runId: string, byUserId: string): boolean {
@@ -124,35 +117,15 @@ class RequestScopedProcess implements Engine {
   }
 
   stats(): EngineStats {
-    const perUser: Record<string, UserStats> = {};
-    const own = (userId: string): UserStats => {
-      let entry = perUser[userId];
-      if (!entry) {
-        entry = { activeRuns: 0, queuedRuns: 0, bufferedEvents: 0 };
-        Object.defineProperty(perUser, userId, { value: entry, enumerable: true, writable: true });
-      }
-      return entry;
-    };
+    const tally = new StatsTally();
     for (const engine of this.#engines) {
-      if (engine.phase === "active") own(engine.userId).activeRuns += engine.activeRuns.size;
-      else if (engine.phase === "queued") own(engine.userId).queuedRuns += 1;
+      if (engine.phase === "active") tally.user(engine.userId).activeRuns += engine.activeRuns.size;
+      else if (engine.phase === "queued") tally.user(engine.userId).queuedRuns += 1;
     }
     for (const userId of this.#manager.bufferedUsers()) {
-      own(userId).bufferedEvents = this.#manager.buffered(userId);
+      tally.user(userId).bufferedEvents = this.#manager.buffered(userId);
     }
-    const stats: EngineStats = {
-      activeRuns: 0,
-      queuedRuns: 0,
-      bufferedEvents: 0,
-      users: Object.keys(perUser),
-      perUser,
-    };
-    for (const entry of Object.values(perUser)) {
-      stats.activeRuns += entry.activeRuns;
-      stats.queuedRuns += entry.queuedRuns;
-      stats.bufferedEvents += entry.bufferedEvents;
-    }
-    return stats;
+    return tally.stats();
   }
 
   shutdown(): void {
@@ -170,9 +143,8 @@ class RequestScopedProcess implements Engine {
   }
 }
 
-function rejected(runId: string, error: ContractError | RunResult["error"]): Promise<RunResult> {
-  const { code, message } = error as { code: string; message: string };
-  return Promise.resolve({ runId, status: "rejected", error: { code, message } });
+function rejected(context: unknown, error: { code: string; message: string }): Promise<RunResult> {
+  return Promise.resolve(refused(context, error));
 }
 
 /** The engine's own frozen copy of the context: the caller's object is never kept or changed. */
@@ -183,7 +155,7 @@ function ownCopy(context: UserExecutionContext): UserExecutionContext {
     runId: context.runId,
     requestId: context.requestId,
     ...(context.connectionId === undefined ? {} : { connectionId: context.connectionId }),
-    metadata: Object.freeze(copyJson(context.metadata) as JsonObject),
+    metadata: Object.freeze(jsonCopy(context.metadata) as JsonObject),
   });
 }
 

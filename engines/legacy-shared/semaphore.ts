@@ -1,8 +1,6 @@
-/**
- * `consolidated` model (execution_engine_consolidated): asyncio.Semaphore as the user extension
- * used it: FIFO waiters, release() hands the permit to the oldest waiter. Nothing here releases
- * on its own: whoever acquired must call release() (the original forgot to on every exception).
- */
+// legacy-shared: the legacy models' common, correct plumbing, not part of any model's defects.
+// This file: asyncio.Semaphore: FIFO waiters, release() hands the permit to the oldest waiter.
+// It imports nothing; how many permits, and who forgets to release, is each model's own business.
 
 export interface Waiter {
   readonly grant: () => void;
@@ -45,7 +43,7 @@ export class Semaphore {
     else this.#permits = Math.min(this.limit, this.#permits + 1);
   }
 
-  /** Takes a waiter out of the queue (a queued run was cancelled); false when it was not there. */
+  /** Takes a waiter out of the queue (it gave up); false when it was not there. */
   withdraw(waiter: Waiter, error: Error): boolean {
     const index = this.#waiters.indexOf(waiter);
     if (index < 0) return false;
