@@ -64,7 +64,15 @@ function cancelCalls(tl: Timelines): CancelCall[] {
     const op = call.operation;
     if (op?.op !== "cancel") continue;
     const i = call.index;
-    const run = runAt(tl, op.runId, i);
+    // Two accepted runs of one runId going at once are ctx.unique-run's defect: which one a
+    // cancel meant cannot be told, so it is not judged. When a user reused the runId of
+    // another user's finished run, the cancel targets the canceller's own run still going.
+    const going = (tl.byRunId.get(String(op.runId)) ?? []).filter(
+      (t) => t.call.index < i && t.status !== "rejected" && !endedBefore(t, i),
+    );
+    if (going.length > 1) continue;
+    const own = going.filter((t) => t.userId === op.byUserId);
+    const run = own[0] ?? runAt(tl, op.runId, i);
     let state: State = "unknown";
     if (run) {
       if (endedBefore(run, i)) state = "finished";

@@ -14,7 +14,7 @@ import {
   timelinesOf,
   waitingAt,
 } from "./concurrency.ts";
-import { broken, held, notChecked, type Verdict } from "./verdict.ts";
+import { broken, held, notChecked, type RetainerFinding, type Verdict } from "./verdict.ts";
 
 export function checkCleanup(history: History): Verdict[] {
   return [
@@ -55,6 +55,30 @@ function retainedList(history: History): RetainedObject[] {
   return Array.isArray(list) ? list : [];
 }
 
+/** Who holds the objects retained `after` this: one finding per path shape, most frequent first. */
+function retainersOf(history: History, after: RetainedObject["after"]): RetainerFinding[] {
+  const clusters = history.retention?.clusters;
+  if (!Array.isArray(clusters)) return [];
+  return clusters
+    .filter((c) => c.after === after)
+    .map((c) => ({ path: c.example, count: c.count, kinds: [...c.kinds] }));
+}
+
+/**
+ * A broken verdict whose witness carries who holds what was retained (the paths are long: the
+ * reports print them under the summary, not in it).
+ */
+function retainedBreak(
+  id: Verdict["id"],
+  summary: string,
+  entries: number[] | undefined,
+  findings: RetainerFinding[],
+): Verdict {
+  const verdict = broken(id, summary, entries);
+  if (verdict.verdict === "broken" && findings.length > 0) verdict.witness.retainers = findings;
+  return verdict;
+}
+
 /** Calls of the scenario (not the runner's closing shutdown). */
 function scenarioCalls(tl: Timelines): CallEntry[] {
   return [...tl.view.calls.values()].filter((c) => !c.epilogue).sort((a, b) => a.index - b.index);
@@ -74,10 +98,11 @@ function cleanupRun(history: History): Verdict {
     const kinds = [...new Set(sameRun.map((r) => KIND_WORDS[r.kind] ?? String(r.kind)))];
     const run = (tl.byRunId.get(String(first.runId)) ?? []).find((t) => t.userId === first.userId);
     const others = new Set(retained.map((r) => `${r.userId}/${r.runId}`)).size - 1;
-    return broken(
+    return retainedBreak(
       id,
       `after ${first.runId === undefined ? "a run" : `run ${first.runId}`} of user ${first.userId} ended and its execute settled, the engine still held its ${kinds.join(", ")} (found by weak reference after forced garbage collection)${others > 0 ? `; ${others} other run(s) too` : ""}`,
       run ? [run.call.index, ...(run.ret ? [run.ret.index] : [])] : undefined,
+      retainersOf(history, "run-end"),
     );
   }
   const epilogue = [...tl.view.calls.values()].find((c) => c.epilogue)?.index ?? Infinity;
@@ -173,10 +198,11 @@ function cleanupUser(history: History): Verdict {
         object.kind === "connection"
           ? `a connection of user ${object.userId}`
           : `the ${KIND_WORDS[object.kind] ?? String(object.kind)} of user ${object.userId}'s run ${object.runId ?? "?"}`;
-      return broken(
+      return retainedBreak(
         id,
         `after closeUser(${object.userId}) the engine still held ${what} (found by weak reference after forced garbage collection)`,
         [last.index],
+        retainersOf(history, "close-user"),
       );
     }
   }
@@ -245,10 +271,12 @@ function cleanupShutdown(history: History): Verdict {
   }
   const leftovers = history.leftovers ?? { virtualTimers: 0, resources: [] };
   const resources = Array.isArray(leftovers.resources) ? leftovers.resources : [];
-  if (resources.length > 0) {
+  const named = Array.isArray(leftovers.named) ? leftovers.named : [];
+  if (resources.length > 0 || named.length > 0) {
+    const what = resources.length > 0 ? resources.join(", ") : "none counted by Node";
     return broken(
       id,
-      `after ${name} the engine left real resources active: ${resources.join(", ")}`,
+      `after ${name} the engine left real resources active: ${what}${named.length > 0 ? ` (${named.join(", ")})` : ""}`,
       [shutdown.index, ret.index],
     );
   }
@@ -261,6 +289,21 @@ function cleanupShutdown(history: History): Verdict {
       id,
       `after ${name} ${timers} timer(s) set by the engine on the clock were still pending`,
       [shutdown.index, ret.index],
+    );
+  }
+  const retained = retainedList(history).filter((r) => r.after === "shutdown");
+  const first = retained[0];
+  if (first) {
+    const what =
+      first.kind === "connection"
+        ? `a connection of user ${first.userId}`
+        : `the ${KIND_WORDS[first.kind] ?? String(first.kind)} of user ${first.userId}'s run ${first.runId ?? "?"}`;
+    const others = retained.length - 1;
+    return retainedBreak(
+      id,
+      `after ${name} returned the engine still held ${what}${others > 0 ? ` and ${others} other object(s) it was handed` : ""} (found by weak reference after forced garbage collection)`,
+      [shutdown.index, ret.index],
+      retainersOf(history, "shutdown"),
     );
   }
   return held(id);

@@ -252,6 +252,62 @@ export function waitingAt(t: RunTimeline, index: number): boolean {
   return t.call.index < index && !startedBefore(t, index) && !settledBefore(t, index);
 }
 
+/**
+ * How many runs were possibly active, waiting, or surely-active candidates just before an
+ * index, counted by binary search over sorted indexes: the checks below ask it for every run,
+ * and a history of thousands of users has tens of thousands of runs.
+ */
+interface Counts {
+  possiblyActive(index: number): number;
+  waiting(index: number): number;
+  /** An upper bound on the runs surelyActiveAt the start at `index` (started before, not ended). */
+  maybeSurelyActive(index: number): number;
+}
+
+const countsCache = new WeakMap<Timelines, Counts>();
+
+function countsOf(tl: Timelines): Counts {
+  const cached = countsCache.get(tl);
+  if (cached) return cached;
+  const sorted = (values: number[]) => values.sort((a, b) => a - b);
+  const below = (values: readonly number[], x: number) => {
+    let lo = 0;
+    let hi = values.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((values[mid] as number) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const starts: number[] = [];
+  const startedAndEnded: number[] = [];
+  const calls: number[] = [];
+  const calledAndMoved: number[] = [];
+  const startedAndSurelyOver: number[] = [];
+  for (const t of tl.runs) {
+    calls.push(t.call.index);
+    const moved = Math.min(t.start?.index ?? Infinity, t.ret?.index ?? Infinity);
+    if (moved !== Infinity) calledAndMoved.push(Math.max(t.call.index, moved));
+    if (!t.start) continue;
+    starts.push(t.start.index);
+    if (t.end) startedAndEnded.push(Math.max(t.start.index, t.end.index));
+    const over = t.terminal?.index ?? t.ret?.index;
+    // Started before i and over by i: max(start + 1, over) <= i.
+    if (over !== undefined) startedAndSurelyOver.push(Math.max(t.start.index + 1, over));
+  }
+  for (const list of [starts, startedAndEnded, calls, calledAndMoved, startedAndSurelyOver]) {
+    sorted(list);
+  }
+  const counts: Counts = {
+    possiblyActive: (i) => below(starts, i) - below(startedAndEnded, i),
+    waiting: (i) => below(calls, i) - below(calledAndMoved, i),
+    maybeSurelyActive: (i) => below(starts, i) - below(startedAndSurelyOver, i + 1),
+  };
+  countsCache.set(tl, counts);
+  return counts;
+}
+
 /** Whether `userId` had at least one connection attached at every index in [from, to]. */
 export function connectedThroughout(
   view: HistoryView,
@@ -259,8 +315,7 @@ export function connectedThroughout(
   from: number,
   to: number,
 ): boolean {
-  const spans = view.connections
-    .filter((c) => c.userId === userId)
+  const spans = (view.connectionsByUser.get(userId) ?? [])
     .map((c) => [c.attachIndex, c.detachIndex ?? Number.POSITIVE_INFINITY] as const)
     .sort((a, b) => a[0] - b[0]);
   // Covered up to (exclusive) `reach`: a connection attached at index a covers (a, detach).
@@ -368,6 +423,7 @@ function perUserLimit(history: History, tl: Timelines): Verdict {
     if (!first || index < first.index) first = { index, verdict: broken(id, summary, entries) };
   };
 
+  const quiet = probes(history);
   for (const [userId, runs] of tl.byUser) {
     // 1. Never more than `limit` active at once.
     const started = runs.filter((r) => r.start).sort(byStart);
@@ -402,7 +458,7 @@ function perUserLimit(history: History, tl: Timelines): Verdict {
     }
 
     // 3. At most `maxQueued` waiting, judged at quiet instants; QUEUE_FULL only when full.
-    for (const p of probes(history)) {
+    for (const p of quiet) {
       const waiting = runs.filter((r) => waitingAt(r, p));
       if (waiting.length > 0) exercised = true;
       if (waiting.length > maxQueued) {
@@ -450,6 +506,8 @@ interface Delayed {
   active: number;
   /** Where the start should have been seen by. */
   deadline: number;
+  /** All runs of its user. */
+  userRuns: readonly RunTimeline[];
 }
 
 interface AtOnce {
@@ -476,8 +534,8 @@ function atOnce(history: History, tl: Timelines): AtOnce {
       (q) => q !== r && q.call.index < i && !settledBefore(q, i),
     );
     if (mine.length >= perUser) continue;
-    const active = tl.runs.filter((q) => q !== r && possiblyActiveAt(q, i));
-    if (active.length >= global) continue;
+    const active = countsOf(tl).possiblyActive(i) - (possiblyActiveAt(r, i) ? 1 : 0);
+    if (active >= global) continue;
     const deadline = instantEnd(tl, r.call.at);
     // Cut short before the instant ended: nothing can be said.
     if (deadline >= history.entries.length && cutShort(history)) continue;
@@ -489,8 +547,9 @@ function atOnce(history: History, tl: Timelines): AtOnce {
       endedBefore: tl.runs.filter((q) => q !== r && endedBefore(q, i)),
       othersWaiting: tl.runs.filter((q) => q.userId !== r.userId && waitingAt(q, i)),
       mine: mine.length,
-      active: active.length,
+      active,
       deadline,
+      userRuns: tl.byUser.get(r.userId) ?? [],
     });
   }
   return { entitled, delayed };
@@ -504,8 +563,18 @@ function leakPlausible(history: History, d: Delayed): { own: RunTimeline[]; all:
   const own = d.endedBefore.filter((q) => q.userId === d.run.userId);
   const perUser = limitOf(history, "perUserConcurrency");
   const global = limitOf(history, "globalConcurrency");
+  // Leaked slots never come back: a run that did start later, with no run of its own user
+  // ending in between, was not held back by its user's slots (a hidden global cap was it).
+  const start = d.run.start?.index;
+  const ownFreed =
+    start === undefined ||
+    d.run.call.index >= start ||
+    d.userRuns.some(
+      (q) =>
+        q !== d.run && q.end !== undefined && q.end.index > d.run.call.index && q.end.index < start,
+    );
   return {
-    own: own.length + d.mine >= perUser ? own : [],
+    own: own.length + d.mine >= perUser && ownFreed ? own : [],
     all: d.endedBefore.length + d.active >= global,
   };
 }
@@ -549,6 +618,7 @@ function fairness(history: History, tl: Timelines): Verdict {
   for (const r of everStarted) {
     const s = r.start as Mark;
     if (s.index >= firstIndex) break;
+    if (countsOf(tl).maybeSurelyActive(s.index) < global0) continue;
     const active = everStarted.filter((q) => q !== r && surelyActiveAt(tl, q, s));
     if (active.length < global0) continue;
     const all = [...active, r];
@@ -575,6 +645,8 @@ function fairness(history: History, tl: Timelines): Verdict {
     lastStartOf.set(g2.userId, g2);
     if (!g1) continue;
     const s1 = (g1.start as Mark).index;
+    // Nobody waiting then: nobody was passed over.
+    if (countsOf(tl).waiting(s2 + 1) === 0) continue;
     for (const [userId, runs] of tl.byUser) {
       if (userId === g2.userId) continue;
       const waiter = runs.find((y) => y.call.index < s1 && waitingAt(y, s2 + 1));
@@ -595,7 +667,9 @@ function fairness(history: History, tl: Timelines): Verdict {
   if (!contended) {
     for (const r of tl.runs) {
       const s = r.start?.index;
-      if (s !== undefined && tl.runs.some((q) => q !== r && waitingAt(q, s))) {
+      if (s === undefined) continue;
+      if (countsOf(tl).waiting(s) - (waitingAt(r, s) ? 1 : 0) <= 0) continue;
+      if (tl.runs.some((q) => q !== r && waitingAt(q, s))) {
         contended = true;
         break;
       }

@@ -164,9 +164,9 @@ function uniqueRun(analysis: Analysis): Verdict {
 function activeBefore(analysis: Analysis, second: RunTrace): RunTrace | undefined {
   const at = second.run.call.index;
   let found: RunTrace | undefined;
-  for (const trace of analysis.traces) {
+  for (const trace of tracesOfRun(analysis, second.run.runId)) {
     if (trace === second || trace.run.call.index >= at) continue;
-    if (trace.run.runId !== second.run.runId || !hasValidContext(analysis, trace.run)) continue;
+    if (!hasValidContext(analysis, trace.run)) continue;
     if (trace.rejected) continue;
     if (trace.run.ret && trace.run.ret.index < at) continue;
     // A run whose terminal was already delivered is over, whatever its execute does.
@@ -174,6 +174,23 @@ function activeBefore(analysis: Analysis, second: RunTrace): RunTrace | undefine
     found = trace;
   }
   return found;
+}
+
+const byRunId = new WeakMap<Analysis, Map<unknown, RunTrace[]>>();
+
+/** The traces of one runId, in order, grouped once per history (there may be thousands). */
+function tracesOfRun(analysis: Analysis, runId: unknown): RunTrace[] {
+  let groups = byRunId.get(analysis);
+  if (!groups) {
+    groups = new Map();
+    for (const trace of analysis.traces) {
+      const list = groups.get(trace.run.runId);
+      if (list) list.push(trace);
+      else groups.set(trace.run.runId, [trace]);
+    }
+    byRunId.set(analysis, groups);
+  }
+  return groups.get(runId) ?? [];
 }
 
 function isEnd(type: string): boolean {
@@ -191,7 +208,21 @@ function disturbance(
   // A second agent_started after the duplicate came: the run began again (the first one, if
   // the run was queued then, is simply its start).
   const starts = firstRun.emissions.filter((e) => e.event.type === "agent_started");
-  const restart = starts.slice(1).find((e) => e.first.index > b.call.index);
+  // An engine that retries a failing run restarts it by itself: when every agent start after
+  // the duplicate was handed the first run's own context (user and request), not the
+  // duplicate's, the restart is the first run's own doing (events.grammar judges it).
+  const own = (c: { userId: unknown; requestId: unknown }, run: typeof a) =>
+    c.userId === run.context.userId && c.requestId === run.context.requestId;
+  const agentStarts = analysis.view.runtime.filter(
+    (e) => e.call === "start" && e.index > b.call.index && e.context.runId === a.runId,
+  );
+  const selfRestart =
+    !own(b.context, a) &&
+    agentStarts.length > 0 &&
+    agentStarts.every((e) => own(e.context, a) && !own(e.context, b));
+  const restart = selfRestart
+    ? undefined
+    : starts.slice(1).find((e) => e.first.index > b.call.index);
   if (restart) {
     return {
       index: restart.first.index,

@@ -176,8 +176,9 @@ export interface Owner {
 /**
  * Who a run id belongs to at a given history index: the user of the execute of that runId
  * issued before it, skipping executes that were refused (a refused duplicate does not take the
- * run over). When an engine accepted several executes of one runId, prefer those still in
- * flight, then the one whose context matches the event's userId and threadId, then the latest.
+ * run over). When an engine accepted several executes of one runId, prefer those in flight when
+ * the event was emitted (its ts), then the one whose context matches the event's userId and
+ * threadId, then those still in flight at the delivery, then the latest.
  * The event's own userId when the harness never issued the runId.
  */
 export function ownerOf(
@@ -186,18 +187,30 @@ export function ownerOf(
   index: number,
   eventUserId?: unknown,
   eventThreadId?: unknown,
+  eventTs?: unknown,
 ): Owner | undefined {
   const candidates = (view.executes.get(runId) ?? []).filter((r) => r.call.index < index);
   let pool = candidates.filter((r) => statusOf(r) !== "rejected");
-  if (pool.length > 1) {
-    const inFlight = pool.filter((r) => r.ret === undefined || r.ret.index > index);
-    if (inFlight.length > 0) pool = inFlight;
+  // A runId reused once its first run ended: the event belongs to the execute in flight when it
+  // was emitted (its ts), which for a replayed event is not the one in flight when delivered.
+  if (pool.length > 1 && typeof eventTs === "number") {
+    const then = pool.filter(
+      (r) => r.call.at <= eventTs && (r.ret === undefined || r.ret.at >= eventTs),
+    );
+    if (then.length > 0) pool = then;
   }
+  // The run of the user (and thread) the envelope names, before the one in flight at the
+  // delivery: a replayed event of a user's finished run is delivered while another user's run of
+  // the same id is in flight.
   if (pool.length > 1) {
     const matching = pool.filter(
       (r) => r.context.userId === eventUserId && r.context.threadId === eventThreadId,
     );
     if (matching.length > 0) pool = matching;
+  }
+  if (pool.length > 1) {
+    const inFlight = pool.filter((r) => r.ret === undefined || r.ret.index > index);
+    if (inFlight.length > 0) pool = inFlight;
   }
   const run = pool[pool.length - 1] ?? candidates[candidates.length - 1];
   if (run) return { userId: run.userId, source: "execute", run };
@@ -209,7 +222,7 @@ export function ownerOf(
 
 /** The owner of an event delivery's run (see ownerOf). */
 export function ownerOfDelivery(view: HistoryView, d: EventDelivery): Owner | undefined {
-  return ownerOf(view, d.event.runId, d.index, d.event.userId, d.event.threadId);
+  return ownerOf(view, d.event.runId, d.index, d.event.userId, d.event.threadId, d.event.ts);
 }
 
 function ownerPhrase(owner: Owner, runId: string): string {
@@ -724,19 +737,31 @@ interface Gap {
 
 function gapBefore(view: HistoryView, index: DeliveryIndex, c: ConnectionView): Gap {
   let from = -1;
-  for (const other of view.connections) {
-    if (other.userId !== c.userId || other === c) continue;
+  for (const other of view.connectionsByUser.get(c.userId) ?? []) {
+    if (other === c) continue;
     const end = index.until.get(other);
     if (end !== undefined && end < c.attachIndex) from = Math.max(from, end);
   }
   let closed = -1;
-  for (const call of view.calls.values()) {
+  for (const call of closeUserCalls(view)) {
     const op = call.operation;
     if (op.op === "closeUser" && op.userId === c.userId && call.index < c.attachIndex) {
       closed = Math.max(closed, call.index);
     }
   }
   return { from: Math.max(from, closed), closed };
+}
+
+const closeUserCache = new WeakMap<HistoryView, CallEntry[]>();
+
+/** The closeUser calls, found once per history: a big history has many attaches and few. */
+function closeUserCalls(view: HistoryView): CallEntry[] {
+  let calls = closeUserCache.get(view);
+  if (!calls) {
+    calls = [...view.calls.values()].filter((call) => call.operation.op === "closeUser");
+    closeUserCache.set(view, calls);
+  }
+  return calls;
 }
 
 /**
@@ -882,9 +907,11 @@ function checkDetachSafe(view: HistoryView, index: DeliveryIndex): Verdict {
   let exercised = false;
   const incomplete = Boolean(view.history.failure || view.history.truncated);
   const calls = [...view.calls.values()].sort((a, b) => a.index - b.index);
-  // The scenario's own operations that may end a run (the closing shutdown is not one of them).
-  const disruptive = calls.filter(
-    (c) => !c.epilogue && ["cancel", "closeUser", "shutdown"].includes(c.operation.op),
+  // The operations that may end a run. The runner's closing shutdown is one only for runs still
+  // going when it came: the runner stops waiting at its horizon (4 run timeouts after the last
+  // operation), and a run it cut short there was not failed by a detach.
+  const disruptive = calls.filter((c) =>
+    ["cancel", "closeUser", "shutdown"].includes(c.operation.op),
   );
   const judged = new Set<RunView>();
   for (const detach of calls) {

@@ -59,18 +59,28 @@ export function checkGrammar(analysis: Analysis): Verdict {
   for (const trace of analysis.traces) {
     if (trace.emissions.length === 0) continue;
     exercised = true;
-    found.push(grammarOf(trace, maybeSuffix(analysis, trace)));
+    const offline = (from: number, to: number) =>
+      !analysis.coveredThroughout(trace.run.userId, from, to);
+    found.push(grammarOf(trace, maybeSuffix(analysis, trace), offline));
   }
   const first = earliest(found);
   if (first) return broken(id, first.summary, first.entries);
   return exercised ? held(id) : notChecked(id, "no run's events were delivered");
 }
 
-function grammarOf(trace: RunTrace, suffix: boolean): Finding | undefined {
+function grammarOf(
+  trace: RunTrace,
+  suffix: boolean,
+  offline: (from: number, to: number) => boolean,
+): Finding | undefined {
   const open = new Map<string, Emission>();
   let started: Emission | undefined;
   let terminal: Emission | undefined;
   let seen = 0;
+  let previous: Emission | undefined;
+  let lastSeq: number | undefined;
+  /** Events were lost in a gap before this point: tool calls opened or closed there are unknown. */
+  let lost = false;
   const fail = (at: Emission, why: string, also: Emission[] = []): Finding => ({
     index: at.first.index,
     summary: `${receiver(at.first)} received ${describe(at)} ${why}${ownerNote(at.first, trace)}`,
@@ -79,6 +89,20 @@ function grammarOf(trace: RunTrace, suffix: boolean): Finding | undefined {
   for (const emission of trace.emissions) {
     const type = emission.event.type;
     seen += 1;
+    // A resume buffer keeps only the newest bufferPerUser events, so events emitted while the
+    // owner had no connection may be lost in the middle of a run whose start was seen
+    // (delivery.resume judges that). After such a gap in seq, the calls opened or closed in it
+    // are unknown.
+    const seq = emission.event.seq;
+    if (typeof seq === "number") {
+      const gap = lastSeq !== undefined && seq > lastSeq + 1;
+      if (gap && previous && offline(previous.first.index, emission.first.index)) {
+        open.clear();
+        lost = true;
+      }
+      lastSeq = seq;
+    }
+    previous = emission;
     if (!(EVENT_TYPES as readonly string[]).includes(type)) {
       return fail(emission, "which is not an event type of the contract");
     }
@@ -113,7 +137,7 @@ function grammarOf(trace: RunTrace, suffix: boolean): Finding | undefined {
       const opened = typeof callId === "string" ? open.get(callId) : undefined;
       if (!opened) {
         // A suffix may have lost the tool_executing of a call that was open when it began.
-        if (!(suffix && !started)) {
+        if (!(suffix && !started) && !lost) {
           return fail(
             emission,
             `closing tool call ${show(callId)}, which no open tool_executing of the run opened`,

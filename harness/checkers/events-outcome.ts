@@ -202,7 +202,7 @@ function pairsProblem(
 /** An operation between the run's call and `before` that may legitimately end it early. */
 function interruption(analysis: Analysis, trace: RunTrace, before: number): CallEntry | undefined {
   const { run } = trace;
-  for (const call of analysis.view.calls.values()) {
+  for (const call of interruptingCalls(analysis)) {
     if (call.index <= run.call.index || call.index >= before) continue;
     const op = call.operation;
     if (op.op === "shutdown") return call;
@@ -210,6 +210,20 @@ function interruption(analysis: Analysis, trace: RunTrace, before: number): Call
     if (op.op === "cancel" && op.runId === run.runId) return call;
   }
   return undefined;
+}
+
+const interrupting = new WeakMap<Analysis, CallEntry[]>();
+
+/** The shutdown, closeUser and cancel calls, found once: a big history has few and many runs. */
+function interruptingCalls(analysis: Analysis): CallEntry[] {
+  let calls = interrupting.get(analysis);
+  if (!calls) {
+    calls = [...analysis.view.calls.values()].filter((call) =>
+      ["shutdown", "closeUser", "cancel"].includes(call.operation.op),
+    );
+    interrupting.set(analysis, calls);
+  }
+  return calls;
 }
 
 export function checkTerminal(analysis: Analysis): Verdict {

@@ -103,9 +103,12 @@ function build(history: History): Analysis {
     let accepted: RunTrace | undefined;
     let matching: RunTrace | undefined;
     let refused: RunTrace | undefined;
+    const ts = delivery.event.ts;
     for (const trace of byRunId.get(delivery.event.runId) ?? []) {
       if (trace.run.call.index >= delivery.index) break;
       if (trace.rejected) refused = trace;
+      // Issued after the event was emitted (a replayed event of an earlier run of this runId).
+      else if (typeof ts === "number" && trace.run.call.at > ts && (matching ?? accepted)) continue;
       else {
         accepted = trace;
         const context = trace.run.context as unknown as Record<string, unknown>;

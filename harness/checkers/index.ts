@@ -9,6 +9,7 @@ import { checkDelivery } from "./delivery.ts";
 import { checkErrors } from "./errors.ts";
 import { checkEvents } from "./events.ts";
 import { checkIsolation } from "./isolation.ts";
+import { checkSecurity } from "./security.ts";
 import { checkTime } from "./time.ts";
 import { notChecked, type Verdict } from "./verdict.ts";
 
@@ -24,6 +25,7 @@ export const CHECKERS: readonly Checker[] = [
   checkCancel,
   checkCleanup,
   checkErrors,
+  checkSecurity,
 ];
 
 /** All verdicts for one history, in catalogue order. */

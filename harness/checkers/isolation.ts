@@ -324,7 +324,8 @@ function checkAgentInstance(view: HistoryView): Verdict {
         kind: "wrong-result",
       });
     }
-    const issued = view.runs.filter(
+    // Only executes of the same runId can match: look them up rather than scan every run.
+    const issued = (view.executes.get(start.context.runId as string) ?? []).filter(
       (r) =>
         r.call.index < start.index &&
         IDS.every((k) => (r.context as unknown as Record<string, unknown>)[k] === start.context[k]),

@@ -8,6 +8,20 @@ export interface Witness {
   entries?: number[];
   /** The command that replays this witness. */
   replay?: string;
+  /**
+   * cleanup.*: who holds what the engine retained, one entry per path shape, the most frequent
+   * first: the path from a GC root (named by constructor and field) and how many objects it holds.
+   */
+  retainers?: RetainerFinding[];
+}
+
+export interface RetainerFinding {
+  /** E.g. `engine (LegacyEngine) → cache (Map) → entry "k" → value (Object)`. */
+  path: string;
+  /** Objects held by paths of this shape. */
+  count: number;
+  /** What they are: context, request, input, connection, runtime, tool-result. */
+  kinds: string[];
 }
 
 export type Verdict =

@@ -64,6 +64,8 @@ export interface HistoryView {
   /** Deliveries whose frame was not an event-shaped object. */
   malformed: DeliveryEntry[];
   connections: ConnectionView[];
+  /** The same connections by user, in attach order (checkers look them up per user). */
+  connectionsByUser: Map<string, ConnectionView[]>;
   runtime: RuntimeEntry[];
   /** userId → canary. */
   canaries: Map<string, string>;
@@ -172,21 +174,23 @@ function buildView(history: History): HistoryView {
       }
     }
   }
-  // A delivery belongs to the latest execute of its runId issued before it.
+  // A delivery belongs to the latest execute of its runId issued before it (see ownerAmong).
   for (const delivery of events) {
     const candidates = executes.get(delivery.event.runId);
     if (!candidates) continue;
-    let owner: RunView | undefined;
-    for (const run of candidates) if (run.call.index < delivery.index) owner = run;
-    owner?.deliveries.push(delivery);
+    const issued = candidates.filter((run) => run.call.index < delivery.index);
+    ownerAmong(issued, delivery.event)?.deliveries.push(delivery);
+  }
+
+  const connectionsByUser = new Map<string, ConnectionView[]>();
+  for (const connection of connections) {
+    const list = connectionsByUser.get(connection.userId);
+    if (list) list.push(connection);
+    else connectionsByUser.set(connection.userId, [connection]);
   }
 
   const canaries = new Map(Object.entries(history.canaries));
-  const canaryOwnerIn = (text: string) => {
-    const owners: string[] = [];
-    for (const [userId, canary] of canaries) if (text.includes(canary)) owners.push(userId);
-    return owners;
-  };
+  const canaryOwnerIn = canaryFinder(canaries);
 
   return {
     history,
@@ -198,23 +202,75 @@ function buildView(history: History): HistoryView {
     events,
     malformed,
     connections,
+    connectionsByUser,
     runtime,
     canaries,
     canaryOwnerIn,
   };
 }
 
+/**
+ * Which of several executes of one runId, all issued before a delivery, the delivered event
+ * belongs to. Run ids may be reused: by another user, or by the same user once the first run
+ * ended. So among them: those not refused, then those of the user the envelope names, then
+ * those already issued when the event was emitted (its `ts`; a replayed event was emitted long
+ * before it is delivered); the latest of what is left. Each preference applies only when some
+ * candidate meets it, so an engine's wrong envelope or ts cannot make an event nobody's.
+ */
+export function ownerAmong(
+  candidates: readonly RunView[],
+  event: EventDelivery["event"],
+): RunView | undefined {
+  let pool = candidates;
+  const prefer = (keep: (run: RunView) => boolean) => {
+    if (pool.length < 2) return;
+    const kept = pool.filter(keep);
+    if (kept.length > 0) pool = kept;
+  };
+  prefer((run) => run.result?.status !== "rejected");
+  prefer((run) => run.userId === event.userId);
+  const ts = event.ts;
+  if (typeof ts === "number") prefer((run) => run.call.at <= ts);
+  return pool[pool.length - 1];
+}
+
 /** The user's connections that were attached at the given history index. */
 export function connectionsAttachedAt(view: HistoryView, userId: string, index: number) {
-  return view.connections.filter(
-    (c) =>
-      c.userId === userId &&
-      c.attachIndex < index &&
-      (c.detachIndex === undefined || c.detachIndex > index),
+  return (view.connectionsByUser.get(userId) ?? []).filter(
+    (c) => c.attachIndex < index && (c.detachIndex === undefined || c.detachIndex > index),
   );
 }
 
 /** A short human name for an event delivery, e.g. `agent_completed #5 of run r1`. */
 export function describeEvent(delivery: EventDelivery): string {
   return `${delivery.event.type} #${String(delivery.event.seq)} of run ${delivery.event.runId}`;
+}
+
+/**
+ * Finds whose canaries a text carries, in the canary map's order. When every canary has the
+ * harness's own shape (`CANARY_` and 16 lowercase hex digits, which cannot overlap) a text is
+ * scanned once for that shape, so checking thousands of users stays linear; otherwise every
+ * canary is searched for.
+ */
+function canaryFinder(canaries: ReadonlyMap<string, string>): (text: string) => string[] {
+  const slow = (text: string) => {
+    const owners: string[] = [];
+    for (const [userId, canary] of canaries) if (text.includes(canary)) owners.push(userId);
+    return owners;
+  };
+  const order = new Map<string, number>();
+  const byCanary = new Map<string, string[]>();
+  for (const [userId, canary] of canaries) {
+    if (!/^CANARY_[0-9a-f]{16}$/.test(canary)) return slow;
+    order.set(userId, order.size);
+    byCanary.set(canary, [...(byCanary.get(canary) ?? []), userId]);
+  }
+  return (text) => {
+    if (!text.includes("CANARY_")) return [];
+    const owners = new Set<string>();
+    for (const match of text.matchAll(/CANARY_[0-9a-f]{16}/g)) {
+      for (const owner of byCanary.get(match[0]) ?? []) owners.add(owner);
+    }
+    return [...owners].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  };
 }

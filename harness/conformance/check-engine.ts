@@ -5,11 +5,12 @@
  */
 
 import { checkHistory } from "../checkers/index.ts";
-import type { Verdict } from "../checkers/verdict.ts";
+import type { RetainerFinding, Verdict } from "../checkers/verdict.ts";
 import { CLAUSE_IDS, type ClauseId, type EngineModule } from "../contract/index.ts";
 import type { History } from "../run/history.ts";
 import { runScenario } from "../run/runner.ts";
-import { CONFORMANCE_SCENARIOS } from "./catalogue.ts";
+import { runScenarioWs } from "../run/ws-runner.ts";
+import { scenariosFor, type Transport } from "./catalogue.ts";
 import type { ConformanceScenario } from "./types.ts";
 
 export interface ClauseWitness {
@@ -17,6 +18,8 @@ export interface ClauseWitness {
   scenario: string;
   replay?: string;
   entries?: number[];
+  /** cleanup.*: who holds what the engine retained (path from a GC root, and how many). */
+  retainers?: RetainerFinding[];
 }
 
 export interface ClauseResult {
@@ -52,13 +55,16 @@ export interface CheckEngineOptions {
   onScenario?: (done: number, total: number, name: string) => void;
   /** Receives each history with its verdicts (for timelines and debugging). */
   onHistory?: (history: History, verdicts: Verdict[]) => void;
+  /** In process (default), or over real WebSockets, where the security scenarios run too. */
+  transport?: Transport;
 }
 
 export async function checkEngine(
   module: EngineModule,
   options: CheckEngineOptions = {},
 ): Promise<EngineReport> {
-  const selected = selectScenarios(options.scenarios);
+  const selected = selectScenarios(options.scenarios, options.transport);
+  const run = options.transport === "ws" ? runScenarioWs : runScenario;
   const results = new Map<ClauseId, ClauseResult>(
     CLAUSE_IDS.map((id) => [
       id,
@@ -70,9 +76,12 @@ export async function checkEngine(
   const incidental = new Set<ClauseId>();
   let done = 0;
   for (const item of selected) {
-    const history = await runScenario(module, item.scenario, {
+    const history = await run(module, item.scenario, {
       ...item.options,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(item.options?.checkRetention && !needsRetainers(results, incidental, item)
+        ? { retention: { maxSnapshots: 0 } }
+        : {}),
     });
     if (history.failure?.phase === "create") {
       report.failure = history.failure.message;
@@ -87,14 +96,40 @@ export async function checkEngine(
     options.onScenario?.(++done, selected.length, item.scenario.name);
   }
   report.clauses = report.failure ? [] : CLAUSE_IDS.map((id) => results.get(id) as ClauseResult);
+  if (options.transport === "ws") {
+    for (const clause of report.clauses) {
+      if (clause.witness?.replay) clause.witness.replay += " --transport ws";
+    }
+  }
   return report;
 }
 
-function selectScenarios(names: readonly string[] | undefined): readonly ConformanceScenario[] {
-  if (!names || names.length === 0) return CONFORMANCE_SCENARIOS;
-  const unknown = names.filter((n) => !CONFORMANCE_SCENARIOS.some((s) => s.scenario.name === n));
+const RETENTION_CLAUSES: readonly ClauseId[] = ["cleanup.run", "cleanup.user", "cleanup.shutdown"];
+
+/**
+ * Whether a heap snapshot (slow) could name retainers for a witness this scenario may still
+ * give: not when every clause retention breaks is already broken with a witness it cannot replace.
+ */
+function needsRetainers(
+  results: ReadonlyMap<ClauseId, ClauseResult>,
+  incidental: ReadonlySet<ClauseId>,
+  item: ConformanceScenario,
+): boolean {
+  return RETENTION_CLAUSES.some(
+    (id) =>
+      results.get(id)?.verdict !== "broken" || (item.clauses.includes(id) && incidental.has(id)),
+  );
+}
+
+function selectScenarios(
+  names: readonly string[] | undefined,
+  transport: Transport = "memory",
+): readonly ConformanceScenario[] {
+  const pool = scenariosFor(transport);
+  if (!names || names.length === 0) return pool;
+  const unknown = names.filter((n) => !pool.some((s) => s.scenario.name === n));
   if (unknown.length > 0) throw new Error(`unknown scenario: ${unknown.join(", ")}`);
-  return CONFORMANCE_SCENARIOS.filter((s) => names.includes(s.scenario.name));
+  return pool.filter((s) => names.includes(s.scenario.name));
 }
 
 /** A scenario the engine could not complete breaks the clauses it was there to exercise. */
@@ -131,6 +166,7 @@ function fold(
       replay: `npx crosstalk run --engine ${quote(spec)} --scenario ${scenario}`,
     };
     if (verdict.witness.entries) witness.entries = verdict.witness.entries;
+    if (verdict.witness.retainers) witness.retainers = verdict.witness.retainers;
     results.set(verdict.id, { id: verdict.id, verdict: "broken", witness });
     if (targeted) incidental.delete(verdict.id);
     else incidental.add(verdict.id);

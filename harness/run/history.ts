@@ -4,6 +4,7 @@
  * Everything in it is a copy: the history never keeps alive what the engine was handed.
  */
 import type { EngineStats, JsonValue, Limits } from "../contract/index.ts";
+import type { WireLog } from "../transport/wire-log.ts";
 import type { Operation, Scenario } from "./scenario.ts";
 
 export interface EntryBase {
@@ -98,8 +99,37 @@ export interface RetainedObject {
   kind: "context" | "request" | "input" | "connection" | "runtime" | "tool-result";
   userId: string;
   runId?: string;
-  /** When it should have been gone: after its run settled, or after closeUser of its user. */
-  after: "run-end" | "close-user";
+  /**
+   * When it should have been gone: after its run settled, after closeUser of its user, or after
+   * the engine's shutdown returned.
+   */
+  after: "run-end" | "close-user" | "shutdown";
+  /** Virtual milliseconds of the check that found it still reachable. */
+  at?: number;
+  /** Who holds it: the shortest path from a GC root, from a heap snapshot. */
+  path?: RetainerPathInfo;
+}
+
+/** A retainer path, named by constructor and field names (harness/memory/render.ts). */
+export interface RetainerPathInfo {
+  /** E.g. `engine (LegacyEngine) → responseCache (Map) → entry "k" → value (Object)`. */
+  text: string;
+  /** The path without instance details: the same shape for every run and user it holds. */
+  shape: string;
+  /** Where the text starts, when the path passes through a known object ("engine"). */
+  anchor?: string;
+  /** Hops from the heap's root, unfolded. */
+  length: number;
+}
+
+/** Retained objects whose paths have one shape: a thousand leaked contexts are one finding. */
+export interface RetentionCluster {
+  after: RetainedObject["after"];
+  shape: string;
+  /** The path of the first object of the cluster. */
+  example: string;
+  count: number;
+  kinds: RetainedObject["kind"][];
 }
 
 export interface RetentionReport {
@@ -107,6 +137,17 @@ export interface RetentionReport {
   checked: boolean;
   reason?: string;
   retained: RetainedObject[];
+  /** Same-shape retainer paths with their counts, largest first (only when paths were found). */
+  clusters?: RetentionCluster[];
+  /** Forced-collection checks made (after runs ended, after closeUser, after shutdown). */
+  checks?: number;
+  /** Heap snapshots taken to find retainers, and what they cost. */
+  snapshots?: { count: number; ms: number; bytes: number };
+  /**
+   * Objects not judged because the harness's own agent or tool was still working for their run
+   * (a scripted sleep): the harness, not the engine, held them.
+   */
+  deferred?: number;
 }
 
 /** The engine as a whole misbehaved so that the scenario could not be completed normally. */
@@ -123,8 +164,15 @@ export interface History {
   entries: HistoryEntry[];
   retention: RetentionReport;
   /** Timers left in the virtual clock and real resources added, after shutdown. */
-  leftovers: { virtualTimers: number; resources: string[] };
+  leftovers: {
+    virtualTimers: number;
+    resources: string[];
+    /** The added resources, named (what kind, and where it came from when Node tells). */
+    named?: string[];
+  };
   /** Set when the recorder stopped recording (for example a flood of events). */
   truncated?: string;
   failure?: EngineFailure;
+  /** Over a real WebSocket (--transport ws): what each socket sent and actually received. */
+  wire?: WireLog;
 }

@@ -15,7 +15,7 @@ import type {
 } from "./history.ts";
 import type { Operation } from "./scenario.ts";
 
-type NewEntry = HistoryEntry extends infer E
+export type NewEntry = HistoryEntry extends infer E
   ? E extends HistoryEntry
     ? Omit<E, "index" | "at">
     : never
@@ -28,6 +28,8 @@ export interface TrackedObject {
   /** History length when it was handed over: it must be gone after a later closeUser. */
   since: number;
   ref: WeakRef<object>;
+  /** The execute call that handed it over (context, request, input). */
+  callId?: number;
 }
 
 export class Recorder implements WorldObserver {
@@ -37,6 +39,8 @@ export class Recorder implements WorldObserver {
   dropped = 0;
   truncated: string | undefined;
   #nextCallId = 1;
+  /** runId → scripted sleeps of the world's agent and tools now pending for that run. */
+  readonly #working = new Map<string, number>();
   /** Stamps entries with virtual time; set once the world (which owns the clock) exists. */
   clock: Pick<VirtualClock, "now"> = { now: () => 0 };
 
@@ -46,6 +50,11 @@ export class Recorder implements WorldObserver {
     const full = { ...entry, index: this.entries.length, at: this.clock.now() } as HistoryEntry;
     this.entries.push(full);
     return full;
+  }
+
+  /** Appends an entry as given (the ws runner records what its gateway and clients report). */
+  append(entry: NewEntry): HistoryEntry {
+    return this.#push(entry);
   }
 
   call(operation: Operation, epilogue = false): number {
@@ -122,7 +131,13 @@ export class Recorder implements WorldObserver {
     this.#push(entry);
   }
 
-  track(kind: RetainedObject["kind"], object: object, userId: string, runId?: string): void {
+  track(
+    kind: RetainedObject["kind"],
+    object: object,
+    userId: string,
+    runId?: string,
+    callId?: number,
+  ): void {
     const tracked: TrackedObject = {
       kind,
       userId,
@@ -130,7 +145,20 @@ export class Recorder implements WorldObserver {
       ref: new WeakRef(object),
     };
     if (runId !== undefined) tracked.runId = runId;
+    if (callId !== undefined) tracked.callId = callId;
     this.tracked.push(tracked);
+  }
+
+  working(runId: string | undefined, delta: 1 | -1): void {
+    const key = runId ?? "";
+    const count = (this.#working.get(key) ?? 0) + delta;
+    if (count > 0) this.#working.set(key, count);
+    else this.#working.delete(key);
+  }
+
+  /** Whether the world's agent or tool is waiting on the clock for `runId` (or an unknown run). */
+  isWorking(runId: string | undefined): boolean {
+    return this.#working.has(runId ?? "") || this.#working.has("");
   }
 }
 

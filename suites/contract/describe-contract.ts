@@ -8,6 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { engineFromExports } from "../../harness/adapters/load.ts";
+import type { Transport } from "../../harness/conformance/catalogue.ts";
 import {
   type ClauseResult,
   checkEngine,
@@ -33,6 +34,8 @@ export interface ContractOptions {
    * where that is a gap in the harness). Otherwise such a clause is reported skipped, with why.
    */
   strict?: boolean;
+  /** In process (default), or over real WebSockets, where the security clauses are checked too. */
+  transport?: Transport;
 }
 
 export function describeContract(
@@ -43,12 +46,14 @@ export function describeContract(
     typeof engine === "function" ? engineFromExports({ default: engine }, "engine") : engine;
   const expected = new Set(options.expectedBreaks ?? []);
 
-  describe(`contract: ${module.name}`, () => {
+  const overWire = options.transport === "ws";
+  describe(`contract: ${module.name}${overWire ? " over WebSockets" : ""}`, () => {
     let report: EngineReport;
     beforeAll(async () => {
       report = await checkEngine(module, {
         ...(options.engineSpec ? { engineSpec: options.engineSpec } : {}),
         ...(options.scenarios ? { scenarios: options.scenarios } : {}),
+        ...(options.transport ? { transport: options.transport } : {}),
       });
     });
 
@@ -57,7 +62,7 @@ export function describeContract(
     });
 
     for (const id of CLAUSE_IDS) {
-      if (WIRE_ONLY_CLAUSES.includes(id)) continue;
+      if (WIRE_ONLY_CLAUSES.includes(id) && !overWire) continue;
       it(id, (context) => {
         expect(report.failure, `the engine failed: ${report.failure}`).toBeUndefined();
         const clause = report.clauses.find((c) => c.id === id) as ClauseResult;
@@ -79,7 +84,11 @@ export function describeContract(
 function explain(clause: ClauseResult): string {
   if (clause.verdict === "broken" && clause.witness) {
     const replay = clause.witness.replay ? `\n  replay: ${clause.witness.replay}` : "";
-    return `${clause.id} broken in scenario ${clause.witness.scenario}: ${clause.witness.summary}${replay}`;
+    const first = clause.witness.retainers?.[0];
+    const held = first
+      ? `\n  held by: ${first.path}${first.count > 1 ? ` (×${first.count})` : ""}`
+      : "";
+    return `${clause.id} broken in scenario ${clause.witness.scenario}: ${clause.witness.summary}${held}${replay}`;
   }
   if (clause.verdict === "not-checked") return `${clause.id} was not exercised: ${clause.reason}`;
   return clause.id;

@@ -12,7 +12,7 @@ import {
   isAsExpected,
   readBaseline,
 } from "../../conformance/baseline.ts";
-import { findScenario } from "../../conformance/catalogue.ts";
+import { scenariosFor, TRANSPORTS, type Transport } from "../../conformance/catalogue.ts";
 import { checkEngine, type EngineReport } from "../../conformance/check-engine.ts";
 import type { EngineModule } from "../../contract/index.ts";
 import { CliError, EXIT } from "../exit-codes.ts";
@@ -23,6 +23,8 @@ export interface RunCommandOptions {
   baseline: string;
   out: string;
   seed: string;
+  /** In process (default) or over real WebSockets. */
+  transport?: Transport;
   json: boolean;
 }
 
@@ -36,7 +38,11 @@ export async function runCommand(
   write = stdoutWrite,
 ): Promise<RunOutcome> {
   for (const name of options.scenario ?? []) {
-    if (!findScenario(name)) throw new CliError(`unknown scenario "${name}"`, EXIT.usage);
+    if (!scenariosFor(options.transport ?? "memory").some((s) => s.scenario.name === name)) {
+      const wireOnly = scenariosFor("ws").some((s) => s.scenario.name === name);
+      const hint = wireOnly ? " (it runs over the wire only: add --transport ws)" : "";
+      throw new CliError(`unknown scenario "${name}"${hint}`, EXIT.usage);
+    }
   }
   const baseline: Baseline = await readBaseline(options.baseline).catch((error: Error) => {
     throw new CliError(error.message, EXIT.usage);
@@ -58,6 +64,7 @@ export async function runCommand(
     const report = await checkEngine(module, {
       engineSpec: spec,
       seed: options.seed,
+      ...(options.transport ? { transport: options.transport } : {}),
       ...(options.scenario ? { scenarios: options.scenario } : {}),
       onScenario: (done, total, name) => progress(`${module.name}: ${done}/${total} ${name}`),
     });
@@ -107,6 +114,14 @@ export function registerRun(program: Command): void {
     .option("--baseline <file>", "expected-verdict baseline", "engines/baseline.json")
     .option("-o, --out <dir>", "where results.json is written", "reports/out")
     .addOption(new Option("--seed <seed>", "seed for canaries").default("1"))
+    .addOption(
+      new Option(
+        "-t, --transport <transport>",
+        "in process, or over real WebSockets (adds the security clauses)",
+      )
+        .choices(TRANSPORTS)
+        .default("memory"),
+    )
     .option("--no-json", "do not write results.json")
     .addHelpText(
       "after",
@@ -115,6 +130,7 @@ Examples:
   $ crosstalk run --all
   $ crosstalk run --engine ./my-engine.ts
   $ crosstalk run --engine ssot --scenario events-tool-calls
+  $ crosstalk run --all --transport ws
 
 Exit codes: 0 as expected, 1 unexpected break or stale baseline, 2 bad usage, 3 engine failed to load or start.`,
     )
@@ -127,6 +143,7 @@ Exit codes: 0 as expected, 1 unexpected break or stale baseline, 2 bad usage, 3 
         baseline: options.baseline as string,
         out: options.out as string,
         seed: options.seed as string,
+        transport: options.transport as Transport,
         json: options.json as boolean,
       });
       process.exitCode = outcome.exitCode;

@@ -1,0 +1,241 @@
+/**
+ * Drives one scenario against one engine over real WebSockets (`--transport ws`) and records the
+ * same kind of history as the in-process runner, plus the wire view (History.wire). The engine
+ * runs in this process behind a gateway on 127.0.0.1; every user's tab is a real socket.
+ *
+ * Time is still virtual, but the virtual clock cannot wait on sockets, so the runner moves it
+ * only when the wire is quiet. The quiescence rule:
+ * - before each operation, every frame any client sent has been handled by the gateway (so the
+ *   engine has made every call the previous operations asked for), every socket being opened or
+ *   closed has been, and a macrotask has passed with that still true (so every job the engine
+ *   queued has run);
+ * - before the clock moves to a later instant, additionally every frame the gateway wrote has
+ *   arrived at its client.
+ * Between timers of one instant nothing comes from the wire (clients send only when the runner
+ * issues an operation), so those fire as in process, one per macrotask. The engine therefore
+ * sees the same calls in the same order as in process, the history records them in that order
+ * (ws-driver.ts), and verdicts are the same from run to run. With `pipeline` (load mode), the
+ * operations of one instant are sent without waiting for each other, as concurrent users would,
+ * and the timers of one instant fire in one go: the engine sees whatever interleaving that gives,
+ * and the history records it as it happened.
+ */
+import { createHash } from "node:crypto";
+import { setImmediate as nextMacrotask } from "node:timers/promises";
+import { DEFAULT_LIMITS, type Engine, type EngineModule, type Limits } from "../contract/index.ts";
+import type { TimedProbe, WireScenario } from "../transport/wire-log.ts";
+import { plantCanaries } from "../world/canary.ts";
+import { World } from "../world/world.ts";
+import { errorMessage } from "./copy.ts";
+import type { EngineFailure, History } from "./history.ts";
+import { Recorder } from "./recorder.ts";
+import { activeResources, addedResources } from "./resources.ts";
+import { RetentionMonitor } from "./retention.ts";
+import type { RunOptions } from "./runner.ts";
+import type { Scenario, TimedOperation } from "./scenario.ts";
+import { captureEscapes } from "./unhandled.ts";
+import { WsDriver } from "./ws-driver.ts";
+
+export interface WsRunOptions extends RunOptions {
+  /**
+   * Load mode: the operations of one instant are sent together, and the timers of one instant
+   * fire together; the engine sees whatever interleaving that gives (see the header).
+   */
+  pipeline?: boolean;
+  /**
+   * Real milliseconds a socket may take to authenticate: probes of silent sockets wait this long
+   * for their 4401 (default 500 ms; 30 s in load mode, where thousands connect at once).
+   */
+  authTimeoutMs?: number;
+  /** The gateway's bound on a socket's send buffer (1013 past it). */
+  maxBufferedBytes?: number;
+}
+
+const DEFAULTS = { seed: 1, realDeadlineMs: 20_000, maxEntries: 200_000, authTimeoutMs: 500 };
+
+type Step =
+  | { at: number; op: TimedOperation; probe?: undefined }
+  | { at: number; probe: TimedProbe; op?: undefined };
+
+/** The gateway's secret for a run: derived from the seed, so a replay is the same run. */
+export function secretFor(seed: string | number): string {
+  return createHash("sha256").update(`crosstalk-gateway\u0000${seed}`).digest("base64url");
+}
+
+export async function runScenarioWs(
+  module: EngineModule,
+  source: Scenario | WireScenario,
+  options: WsRunOptions = {},
+): Promise<History> {
+  const startedAt = performance.now();
+  const limits: Limits = { ...DEFAULT_LIMITS, ...source.limits };
+  const seed = options.seed ?? DEFAULTS.seed;
+  const deadlineMs = options.realDeadlineMs ?? DEFAULTS.realDeadlineMs;
+  const deadline = startedAt + deadlineMs;
+  const maxEntries = options.maxEntries ?? DEFAULTS.maxEntries;
+  const authTimeout = options.authTimeoutMs ?? (options.pipeline ? 30_000 : DEFAULTS.authTimeoutMs);
+  const recorder = new Recorder(maxEntries);
+  const world = new World({
+    seed,
+    users: source.users,
+    observer: recorder,
+    ...(options.chooser ? { chooser: options.chooser } : {}),
+  });
+  const clock = world.clock;
+  recorder.clock = clock;
+  const scenario = plantCanaries(source, world.canaries) as WireScenario;
+  const history: History = {
+    engine: module.name,
+    scenario,
+    limits,
+    canaries: Object.fromEntries(world.canaries),
+    entries: recorder.entries,
+    retention: { checked: false, reason: "not requested", retained: [] },
+    leftovers: { virtualTimers: 0, resources: [] },
+  };
+  const resourcesBefore = activeResources();
+  const releaseEscapes = captureEscapes((error, source) => recorder.unhandled(error, source));
+  const fail = (failure: EngineFailure) => {
+    history.failure ??= failure;
+  };
+
+  let engine: Engine;
+  try {
+    engine = module.create({ agents: world.agents, tools: world.tools, clock, limits });
+    if (!engine || typeof engine.execute !== "function") {
+      throw new Error("the factory did not return an object with an execute() method");
+    }
+  } catch (error) {
+    releaseEscapes();
+    fail({ phase: "create", message: `engine factory threw: ${errorMessage(error)}` });
+    return history;
+  }
+
+  const wire = await WsDriver.start({
+    engine,
+    recorder,
+    clock,
+    limits,
+    secret: secretFor(seed),
+    authTimeoutMs: authTimeout,
+    maxEntries,
+    startedAt,
+    ...(options.maxBufferedBytes ? { maxBufferedBytes: options.maxBufferedBytes } : {}),
+  });
+  const monitor = options.checkRetention
+    ? new RetentionMonitor(recorder.tracked, wire.retentionRules(), {
+        ...options.retention,
+        anchors: [
+          { object: engine, label: "engine" },
+          { object: clock, label: "clock" },
+        ],
+      })
+    : undefined;
+  const steps: Step[] = [
+    ...scenario.ops.map((op) => ({ at: op.at, op })),
+    ...(scenario.probes ?? []).map((probe) => ({ at: probe.at, probe })),
+  ];
+  // Stable: at one instant, operations in scenario order, then probes in theirs.
+  steps.sort((a, b) => a.at - b.at);
+  const lastAt = steps.length > 0 ? (steps[steps.length - 1] as Step).at : 0;
+  const horizon = lastAt + 4 * limits.runTimeoutMs;
+  const late = `scenario exceeded its real-time deadline of ${deadlineMs} ms`;
+  let settledSeen = 0;
+  let settledInstants = 0;
+
+  const issue = async (step: Step) => {
+    clock.advanceTo(step.at);
+    if (step.op) await wire.issue(step.op);
+    else wire.probe(step.probe);
+  };
+
+  try {
+    let next = 0;
+    let instant = clock.now();
+    let afterOperation = true;
+    for (;;) {
+      if (afterOperation) {
+        if (!(await wire.settle(deadline))) {
+          fail({ phase: "run", message: `${late} (the wire never went quiet)` });
+          break;
+        }
+      } else await nextMacrotask();
+      if (performance.now() > deadline) {
+        fail({ phase: "run", message: late });
+        break;
+      }
+      if (recorder.truncated) {
+        fail({ phase: "run", message: recorder.truncated });
+        break;
+      }
+      const step = steps[next];
+      const due = clock.nextDue();
+      const nextAt = step && (due === undefined || step.at <= due) ? step.at : due;
+      if (nextAt === undefined || (step === undefined && nextAt > horizon)) break;
+      if (nextAt > instant) {
+        await wire.drain(deadline);
+        wire.probeStats();
+        if (monitor && wire.settledCount > settledSeen) {
+          settledSeen = wire.settledCount;
+          settledInstants += 1;
+          if ((settledInstants & (settledInstants - 1)) === 0) {
+            await monitor.check("scenario", clock.now());
+          }
+        }
+        instant = nextAt;
+      }
+      if (step && step.at === nextAt) {
+        await issue(step);
+        next += 1;
+        // Concurrent users: the rest of this instant's operations go out at once.
+        while (options.pipeline && steps[next]?.at === nextAt) await issue(steps[next++] as Step);
+        afterOperation = true;
+      } else {
+        afterOperation = false;
+        // Concurrent users: every timer of this instant fires in one go, their jobs after.
+        do {
+          try {
+            clock.fireNext();
+          } catch (error) {
+            recorder.unhandled(error, "timer callback");
+          }
+        } while (options.pipeline && clock.nextDue() === nextAt);
+      }
+    }
+    await wire.settle(deadline);
+    await wire.drain(deadline);
+    wire.probeStats();
+    if (!history.failure) {
+      await monitor?.check("scenario", clock.now());
+      if (!wire.hasShutdown()) {
+        await wire.issue({ op: "shutdown" }, true);
+        const end = clock.now() + 4 * limits.runTimeoutMs;
+        for (;;) {
+          await wire.settle(deadline);
+          const due = clock.nextDue();
+          if (due === undefined || due > end || performance.now() > deadline) break;
+          clock.fireNext();
+        }
+        await wire.drain(deadline);
+      }
+      if (monitor) {
+        if (wire.shutdownSettled) await monitor.check("shutdown", clock.now());
+        await monitor.explain();
+        history.retention = monitor.report();
+      }
+    }
+    // A socket that never authenticated is the gateway's to close (4401): give it the time.
+    await wire.unauthenticatedClosed(Math.min(deadline, performance.now() + authTimeout + 2_000));
+  } catch (error) {
+    fail({ phase: "run", message: `the runner failed: ${errorMessage(error)}` });
+  } finally {
+    await wire.close();
+    releaseEscapes();
+  }
+  history.leftovers = {
+    virtualTimers: clock.pending,
+    resources: addedResources(resourcesBefore, activeResources()),
+  };
+  history.wire = wire.finish();
+  if (recorder.truncated) history.truncated = recorder.truncated;
+  return history;
+}
