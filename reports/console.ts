@@ -47,6 +47,11 @@ export function renderConsole(
       if (clause.verdict !== "broken" || !clause.witness) continue;
       const mark = clause.expected ? c.yellow("x") : c.red("✗");
       breaks.push(`${mark} ${c.bold(report.name)} ${clause.id}: ${clause.witness.summary}`);
+      const retainer = clause.witness.retainers?.[0];
+      if (retainer) {
+        const count = retainer.count > 1 ? ` (×${retainer.count})` : "";
+        breaks.push(`    ${c.dim("held by:")} ${retainer.path}${count}`);
+      }
       if (clause.witness.replay) breaks.push(`    ${c.dim(`replay: ${clause.witness.replay}`)}`);
     }
   }

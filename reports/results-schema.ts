@@ -14,6 +14,16 @@ const witness = z.looseObject({
   scenario: z.string().describe("the contract scenario that showed the break"),
   replay: z.string().optional().describe("the command that replays it"),
   entries: z.array(z.number().int().nonnegative()).optional().describe("history entries involved"),
+  retainers: z
+    .array(
+      z.looseObject({
+        path: z.string().describe("shortest path from a GC root, by constructor and field names"),
+        count: z.number().int().positive().describe("objects held by paths of this shape"),
+        kinds: z.array(z.string()).describe("what they are: context, request, input, ..."),
+      }),
+    )
+    .optional()
+    .describe("cleanup.*: who holds what the engine retained, most frequent path first"),
 });
 
 const clause = z.looseObject({
