@@ -70,4 +70,5 @@ async function main() {
   console.table(rows);
 }
 
-await main();
+// Run only as a script, so benchScenario can be imported.
+if (import.meta.url === `file://${process.argv[1]}`) await main();

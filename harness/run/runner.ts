@@ -11,6 +11,7 @@ import {
   type Limits,
   type UserExecutionContext,
 } from "../contract/index.ts";
+import { nameLeftovers, resourceMark } from "../memory/leftovers.ts";
 import { memoryConnection } from "../transport/memory.ts";
 import { plantCanaries } from "../world/canary.ts";
 import type { TimerChooser } from "../world/clock.ts";
@@ -19,7 +20,7 @@ import { errorMessage } from "./copy.ts";
 import type { EngineFailure, History } from "./history.ts";
 import { Recorder } from "./recorder.ts";
 import { activeResources, addedResources } from "./resources.ts";
-import { checkRetention } from "./retention.ts";
+import { RetentionMonitor, type RetentionOptions, type RetentionRules } from "./retention.ts";
 import type { Operation, Scenario, TimedOperation } from "./scenario.ts";
 import { captureEscapes } from "./unhandled.ts";
 
@@ -28,6 +29,8 @@ export interface RunOptions {
   seed?: string | number;
   /** Force GC after the runs and closeUser to find what the engine retains (slower). */
   checkRetention?: boolean;
+  /** How retainers are looked for when something is retained (heap snapshots). */
+  retention?: Pick<RetentionOptions, "maxSnapshots" | "keepSnapshotsIn">;
   /** Real milliseconds the whole scenario may take before the engine is declared stuck. */
   realDeadlineMs?: number;
   /** History entries recorded before the engine is declared to flood. */
@@ -66,6 +69,7 @@ export async function runScenario(
     leftovers: { virtualTimers: 0, resources: [] },
   };
   const resourcesBefore = activeResources();
+  const mark = resourceMark();
   const releaseEscapes = captureEscapes((error, source) => recorder.unhandled(error, source));
   const fail = (failure: EngineFailure) => {
     history.failure ??= failure;
@@ -84,6 +88,20 @@ export async function runScenario(
   }
 
   const driver = new Driver(engine, recorder);
+  const monitor = options.checkRetention
+    ? new RetentionMonitor(recorder.tracked, driver.retentionRules(), {
+        ...options.retention,
+        anchors: [
+          { object: engine, label: "engine" },
+          { object: clock, label: "clock" },
+        ],
+      })
+    : undefined;
+  // Checks while the scenario runs, at quiet instants after runs settled or users were closed:
+  // each of the first 16 such instants, then the 32nd, 64th... so that a long scenario costs a
+  // few dozen collections, not one per run.
+  let settledInstants = 0;
+  let settledSeen = 0;
   const ops = [...scenario.ops].sort((a, b) => a.at - b.at);
   const lastAt = ops.length > 0 ? (ops[ops.length - 1] as TimedOperation).at : 0;
   // Past this instant a pending timer is a leftover, not work: it stops runaway intervals.
@@ -111,10 +129,18 @@ export async function runScenario(
       if (nextAt === undefined || (op === undefined && nextAt > horizon)) break;
       if (nextAt > instant) {
         driver.probeStats();
+        if (monitor && driver.settledCount > settledSeen) {
+          settledSeen = driver.settledCount;
+          settledInstants += 1;
+          if (settledInstants <= 16 || (settledInstants & (settledInstants - 1)) === 0) {
+            await monitor.check("scenario", clock.now());
+          }
+        }
         instant = nextAt;
       }
       if (op && op.at === nextAt) {
         clock.advanceTo(op.at);
+        clock.startLineage();
         driver.issue(op);
         next += 1;
       } else {
@@ -128,13 +154,7 @@ export async function runScenario(
     await nextMacrotask();
     driver.probeStats();
     if (!history.failure) {
-      if (options.checkRetention) {
-        history.retention = await checkRetention(
-          recorder.tracked,
-          driver.isRunSettled,
-          driver.closedUsers,
-        );
-      }
+      await monitor?.check("scenario", clock.now());
       if (!ops.some((op) => op.op === "shutdown")) {
         driver.issue({ op: "shutdown" }, true);
         const end = clock.now() + 4 * limits.runTimeoutMs;
@@ -146,6 +166,11 @@ export async function runScenario(
         }
         await nextMacrotask();
       }
+      if (monitor) {
+        if (driver.shutdownSettled) await monitor.check("shutdown", clock.now());
+        await monitor.explain();
+        history.retention = monitor.report();
+      }
     }
   } catch (error) {
     fail({ phase: "run", message: `the runner failed: ${errorMessage(error)}` });
@@ -156,27 +181,62 @@ export async function runScenario(
     virtualTimers: clock.pending,
     resources: addedResources(resourcesBefore, activeResources()),
   };
+  const named = await nameLeftovers(mark, history.leftovers.resources);
+  if (named.length > 0) history.leftovers.named = named;
   if (recorder.truncated) history.truncated = recorder.truncated;
   return history;
 }
 
 /** Issues operations to the engine and records each call and its outcome. */
 class Driver {
-  /** runId → callId of its latest execute, to know when a run's objects must be gone. */
-  readonly #runCalls = new Map<string, number>();
+  /** runId → callIds of its executes, to know when a run's objects must be gone. */
+  readonly #runCalls = new Map<string, number[]>();
   readonly #settled = new Set<number>();
   /** userId → history index of its latest closeUser call. */
   readonly closedUsers = new Map<string, number>();
+  /** userId → callId of its latest closeUser call. */
+  readonly #closeCalls = new Map<string, number>();
+  #shutdownCalls: number[] = [];
+  /** Executes and closeUser calls settled so far: retention is worth checking when it grows. */
+  settledCount = 0;
 
   constructor(
     private readonly engine: Engine,
     private readonly recorder: Recorder,
   ) {}
 
+  /** Every execute issued with this runId has settled (a duplicate refused early does not count). */
   isRunSettled = (runId: string): boolean => {
-    const callId = this.#runCalls.get(runId);
-    return callId !== undefined && this.#settled.has(callId);
+    const calls = this.#runCalls.get(runId);
+    return calls?.every((callId) => this.#settled.has(callId)) === true;
   };
+
+  get shutdownSettled(): boolean {
+    return this.#shutdownCalls.some((callId) => this.#settled.has(callId));
+  }
+
+  /** When each tracked object must be gone, from what the driver has seen settle. */
+  retentionRules(): RetentionRules {
+    return {
+      // Objects of one execute go with that call; what the world saw (runtime, tool results)
+      // goes with every execute of its runId.
+      runSettled: (object) =>
+        object.callId !== undefined
+          ? this.#settled.has(object.callId)
+          : object.runId !== undefined && this.isRunSettled(object.runId),
+      userClosed: (object) => {
+        const index = this.closedUsers.get(object.userId);
+        const callId = this.#closeCalls.get(object.userId);
+        return (
+          index !== undefined &&
+          callId !== undefined &&
+          object.since <= index &&
+          this.#settled.has(callId)
+        );
+      },
+      harnessBusy: (object) => this.recorder.isWorking(object.runId),
+    };
+  }
 
   probeStats(): void {
     try {
@@ -222,7 +282,8 @@ class Driver {
         return;
       case "closeUser":
         this.closedUsers.set(operation.userId, this.recorder.entries.length - 1);
-        this.#settle(callId, engine.closeUser(operation.userId));
+        this.#closeCalls.set(operation.userId, callId);
+        this.#settle(callId, engine.closeUser(operation.userId), true);
         return;
       case "stats": {
         const stats = engine.stats();
@@ -231,6 +292,7 @@ class Driver {
         return;
       }
       case "shutdown":
+        this.#shutdownCalls.push(callId);
         this.#settle(callId, engine.shutdown());
         return;
     }
@@ -241,12 +303,12 @@ class Driver {
     const request = structuredClone(operation.request);
     const before = { context: JSON.stringify(context), request: JSON.stringify(request) };
     const { userId, runId } = context;
-    this.recorder.track("context", context, userId, runId);
-    this.recorder.track("request", request, userId, runId);
+    this.recorder.track("context", context, userId, runId, callId);
+    this.recorder.track("request", request, userId, runId, callId);
     if (typeof request.input === "object" && request.input !== null) {
-      this.recorder.track("input", request.input, userId, runId);
+      this.recorder.track("input", request.input, userId, runId, callId);
     }
-    this.#runCalls.set(runId, callId);
+    this.#runCalls.set(runId, [...(this.#runCalls.get(runId) ?? []), callId]);
     const pending = this.engine.execute(context, request);
     Promise.resolve(pending).then(
       (value) => {
@@ -254,29 +316,40 @@ class Driver {
         if (JSON.stringify(context) !== before.context) mutated.push("context");
         if (JSON.stringify(request) !== before.request) mutated.push("request");
         this.#settled.add(callId);
+        this.settledCount += 1;
         this.recorder.returned(callId, value, mutated);
       },
       (error) => {
         this.#settled.add(callId);
+        this.settledCount += 1;
         this.recorder.threw(callId, error);
       },
     );
   }
 
-  #settle(callId: number, outcome: unknown): void {
+  /** `counts`: a settlement after which retention is worth checking (closeUser). */
+  #settle(callId: number, outcome: unknown, counts = false): void {
+    const settled = () => {
+      if (counts) this.settledCount += 1;
+    };
     if (
       outcome instanceof Promise ||
       (typeof outcome === "object" && outcome !== null && "then" in outcome)
     ) {
       Promise.resolve(outcome).then(
-        (value) => this.#done(callId, value),
+        (value) => {
+          settled();
+          this.#done(callId, value);
+        },
         (error) => {
+          settled();
           this.#settled.add(callId);
           this.recorder.threw(callId, error);
         },
       );
       return;
     }
+    settled();
     this.#done(callId, outcome);
   }
 

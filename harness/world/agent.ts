@@ -35,7 +35,7 @@ export class ScriptedAgent implements Agent {
     for (const step of script.steps) {
       // Every step waits for the clock, so the runner (and later a scheduler) decides how
       // concurrent runs interleave.
-      await this.clock.sleep(0);
+      await this.#sleep(context, 0);
       if (runtime.signal.aborted) throw abortedError();
       await this.#step(runtime, invocation, step, results);
       steps += 1;
@@ -54,13 +54,20 @@ export class ScriptedAgent implements Agent {
       const all = await Promise.all(step.parallel.map((t) => this.#tool(runtime, invocation, t)));
       results.push(...all);
     } else if ("sleep" in step) {
-      await this.clock.sleep(step.sleep, step.ignoreAbort ? undefined : runtime.signal);
+      await this.#sleep(runtime.context, step.sleep, step.ignoreAbort ? undefined : runtime.signal);
     } else if ("throw" in step) {
       throw new Error(step.throw);
     } else if ("hang" in step) {
       // Never settles and holds no timer: only the engine's timeout or cancel ends the run.
       await new Promise<never>(() => {});
     }
+  }
+
+  /** A clock sleep the observer knows about: the agent holds its run's objects meanwhile. */
+  #sleep(context: unknown, ms: number, signal?: AbortSignal): Promise<void> {
+    const runId = runIdOf(context);
+    this.observer.working?.(runId, 1);
+    return this.clock.sleep(ms, signal).finally(() => this.observer.working?.(runId, -1));
   }
 
   async #tool(runtime: AgentRuntime, invocation: number, step: ToolStep): Promise<JsonValue> {
@@ -86,6 +93,11 @@ export function parseScript(input: JsonValue): ScriptInput {
   if (!Array.isArray(steps)) throw new Error("scripted agent input has no steps array");
   const canary = (input as Record<string, unknown>).canary;
   return { canary: typeof canary === "string" ? canary : undefined, steps: steps as Step[] };
+}
+
+function runIdOf(context: unknown): string | undefined {
+  const runId = (context as { runId?: unknown } | null | undefined)?.runId;
+  return typeof runId === "string" ? runId : undefined;
 }
 
 function abortedError(): Error {

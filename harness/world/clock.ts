@@ -8,6 +8,7 @@ interface Timer {
   readonly id: number;
   readonly due: number;
   readonly seq: number;
+  readonly lineage: number;
   callback: (() => void) | undefined;
 }
 
@@ -15,8 +16,22 @@ export class VirtualTimer {
   constructor(readonly id: number) {}
 }
 
-/** Picks which of several timers due at the same instant fires first; FIFO by default. */
-export type TimerChooser = (dueTogether: number) => number;
+/** A timer due now, as a chooser sees it. */
+export interface DueTimer {
+  readonly id: number;
+  /**
+   * The causal chain the timer belongs to: the id of the first timer set by the operation (or
+   * the timer callback) whose work, directly or through promises, set this one. Strategies that
+   * give priorities to "threads" (PCT) use it as the thread.
+   */
+  readonly lineage: number;
+}
+
+/**
+ * Picks which of several timers due at the same instant fires first; FIFO by default. `timers`
+ * lists them in FIFO order (the order they were set); the result is an index into it.
+ */
+export type TimerChooser = (dueTogether: number, timers: readonly DueTimer[]) => number;
 
 export class VirtualClock implements Clock {
   #now = 0;
@@ -25,6 +40,8 @@ export class VirtualClock implements Clock {
   #heap: Timer[] = [];
   #live = new Map<number, Timer>();
   #chooser: TimerChooser | undefined;
+  /** Lineage of the timer whose callback (and the promises it settled) is running, if any. */
+  #cause: number | undefined;
 
   constructor(chooser?: TimerChooser) {
     this.#chooser = chooser;
@@ -36,7 +53,9 @@ export class VirtualClock implements Clock {
 
   setTimeout(callback: () => void, ms: number): TimerHandle {
     const delay = Number.isFinite(ms) && ms > 0 ? Math.floor(ms) : 0;
-    const timer: Timer = { id: ++this.#seq, due: this.#now + delay, seq: this.#seq, callback };
+    const id = ++this.#seq;
+    const lineage = this.#cause ?? id;
+    const timer: Timer = { id, due: this.#now + delay, seq: id, lineage, callback };
     this.#live.set(timer.id, timer);
     this.#push(timer);
     return new VirtualTimer(timer.id);
@@ -48,6 +67,14 @@ export class VirtualClock implements Clock {
     if (!timer) return;
     timer.callback = undefined;
     this.#live.delete(handle.id);
+    // Cleared timers wait in the heap until they surface; a long workload that clears far-off
+    // timeouts (one per run) would keep them all, so the heap sheds them once they dominate.
+    if (this.#heap.length > 64 && this.#heap.length > 2 * this.#live.size) this.compact();
+  }
+
+  /** Drops cleared timers from the heap now (memory measurements want an exact count). */
+  compact(): void {
+    this.#heap = this.#heap.filter((t) => t.callback !== undefined).sort(order);
   }
 
   /** Resolves after `ms` virtual milliseconds; rejects with an AbortError if `signal` fires first. */
@@ -77,6 +104,14 @@ export class VirtualClock implements Clock {
     return this.#heap[0]?.due;
   }
 
+  /**
+   * Work issued from outside any timer (an operation of the scenario) starts new lineages: the
+   * runner calls this before it issues one.
+   */
+  startLineage(): void {
+    this.#cause = undefined;
+  }
+
   /** Moves time forward without firing anything (to issue an operation at its instant). */
   advanceTo(at: number): void {
     if (at > this.#now) this.#now = at;
@@ -93,6 +128,7 @@ export class VirtualClock implements Clock {
     const timer = this.#chooser ? this.#choose(first.due) : this.#pop();
     this.#live.delete(timer.id);
     this.advanceTo(timer.due);
+    this.#cause = timer.lineage;
     const callback = timer.callback;
     timer.callback = undefined;
     callback?.();
@@ -107,7 +143,13 @@ export class VirtualClock implements Clock {
       if (!top || top.due !== due) break;
       together.push(this.#pop());
     }
-    const chosen = this.#chooser?.(together.length) ?? 0;
+    const chosen =
+      together.length < 2
+        ? 0
+        : (this.#chooser?.(
+            together.length,
+            together.map((t) => ({ id: t.id, lineage: t.lineage })),
+          ) ?? 0);
     const index = Math.min(Math.max(0, Math.floor(chosen)), together.length - 1);
     const [timer] = together.splice(index, 1);
     for (const other of together) this.#push(other);
@@ -156,6 +198,11 @@ export class VirtualClock implements Clock {
 
 function before(a: Timer, b: Timer): boolean {
   return a.due < b.due || (a.due === b.due && a.seq < b.seq);
+}
+
+/** Sort order matching `before`: a sorted array is a valid heap. */
+function order(a: Timer, b: Timer): number {
+  return a.due - b.due || a.seq - b.seq;
 }
 
 function abortError(signal: AbortSignal | undefined): Error {

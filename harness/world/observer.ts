@@ -12,6 +12,11 @@ export interface WorldObserver {
   ): void;
   /** Follow `object` weakly: it belongs to this user (and run) and must be released later. */
   track(kind: RetainedObject["kind"], object: object, userId: string, runId?: string): void;
+  /**
+   * The world's agent or tool starts (+1) or ends (-1) waiting on the clock for run `runId`:
+   * while it waits it holds that run's runtime and results itself (see harness/run/retention.ts).
+   */
+  working?(runId: string | undefined, delta: 1 | -1): void;
 }
 
 export const silentObserver: WorldObserver = {

@@ -38,7 +38,13 @@ export class ScriptedTool implements Tool {
     const context = invocation.context as unknown as Record<string, unknown> | undefined;
     this.observer.runtimeCall(script.invocation ?? -1, "tool-invoked", context);
     const signal = script.ignoreAbort ? undefined : invocation.signal;
-    await this.clock.sleep(script.delayMs ?? 0, signal);
+    const runId = stringOr(context?.runId);
+    this.observer.working?.(runId, 1);
+    try {
+      await this.clock.sleep(script.delayMs ?? 0, signal);
+    } finally {
+      this.observer.working?.(runId, -1);
+    }
     if (script.error !== undefined) throw new Error(script.error);
     const userId = typeof context?.userId === "string" ? context.userId : "";
     const result = {

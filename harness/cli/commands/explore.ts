@@ -1,0 +1,174 @@
+/**
+ * `crosstalk explore`: property-based exploration of one engine by many concurrent users, for a
+ * time or a number of scenarios, under a scheduling strategy. Replays the engine's regression
+ * corpus first, prints a progress line, and ends with every witness found and its replay line.
+ */
+import type { Command } from "commander";
+import { InvalidArgumentError, Option } from "commander";
+import { renderExploreReport } from "../../../reports/explore.ts";
+import { EngineLoadError } from "../../adapters/load.ts";
+import { readBaseline } from "../../conformance/baseline.ts";
+import { DEFAULT_CORPUS } from "../../explore/corpus.ts";
+import { type ExploreReport, explore, type Progress } from "../../explore/explorer.ts";
+import { DEFAULT_BASELINE, makeTarget } from "../../explore/target.ts";
+import { EngineStartError } from "../../explore/trial.ts";
+import {
+  DEFAULT_STRATEGY,
+  isStrategyName,
+  STRATEGY_NAMES,
+  type StrategyName,
+} from "../../schedule/strategies.ts";
+import { CliError, EXIT } from "../exit-codes.ts";
+
+export interface ExploreCommandOptions {
+  engine: string;
+  strategy: StrategyName;
+  seed: number;
+  timeSeconds?: number;
+  runs?: number;
+  corpus: string | false;
+  baseline: string;
+  shrink: boolean;
+  differential: boolean;
+}
+
+export async function exploreCommand(
+  options: ExploreCommandOptions,
+  write: (text: string) => void = (text) => process.stdout.write(text),
+): Promise<{ exitCode: number; report: ExploreReport }> {
+  const baseline = await readBaseline(options.baseline).catch((error: Error) => {
+    throw new CliError(error.message, EXIT.usage);
+  });
+  let target: Awaited<ReturnType<typeof makeTarget>>;
+  try {
+    target = await makeTarget(options.engine, { baseline, differential: options.differential });
+  } catch (error) {
+    if (error instanceof EngineLoadError) throw new CliError(error.message, EXIT.engine);
+    throw error;
+  }
+  const progress = progressLine();
+  const timeMs =
+    options.timeSeconds === undefined && options.runs === undefined
+      ? 60_000
+      : options.timeSeconds === undefined
+        ? undefined
+        : options.timeSeconds * 1000;
+  let report: ExploreReport;
+  try {
+    report = await explore(target, {
+      strategy: options.strategy,
+      seed: options.seed,
+      ...(options.runs !== undefined ? { runs: options.runs } : {}),
+      ...(timeMs !== undefined ? { timeMs } : {}),
+      corpus: options.corpus,
+      ...(options.shrink ? {} : { shrink: false }),
+      onProgress: (p) => progress(describe(target.module.name, p)),
+    });
+  } catch (error) {
+    if (error instanceof EngineStartError) throw new CliError(error.message, EXIT.engine);
+    throw error;
+  } finally {
+    progress("");
+  }
+  write(renderExploreReport(report));
+  const unexpected =
+    report.findings.some((f) => !f.expected) ||
+    report.regressions.some((r) => r.outcome === "still-broken" && !r.expected);
+  return { exitCode: unexpected ? EXIT.unexpected : EXIT.ok, report };
+}
+
+function describe(engine: string, p: Progress): string {
+  const base = `explore ${engine}: ${p.runs} scenarios · ${p.seconds.toFixed(1)} s · ${p.found} found (${p.unexpected} unexpected)`;
+  if (p.phase === "shrink") return `${base} · shrinking ${p.detail ?? ""}`;
+  if (p.phase === "corpus") return `${base} · replaying the corpus`;
+  return base;
+}
+
+/** A self-erasing line on a terminal; elsewhere a plain line every 10 s. */
+function progressLine(): (text: string) => void {
+  if (process.stderr.isTTY && !process.env.CI) {
+    return (text) =>
+      process.stderr.write(`\r\x1b[K${text.slice(0, (process.stderr.columns ?? 80) - 1)}`);
+  }
+  let last = 0;
+  return (text) => {
+    const now = performance.now();
+    if (text === "" || now - last < 10_000) return;
+    last = now;
+    process.stderr.write(`${text}\n`);
+  };
+}
+
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+}
+
+export function registerExplore(program: Command): void {
+  program
+    .command("explore")
+    .description("explore an engine with generated multi-user scenarios and schedules")
+    .requiredOption("-e, --engine <name|path>", "bundled engine name or path to an engine module")
+    .option(
+      "-t, --time <seconds>",
+      "explore for this long (default 60 unless --runs is given)",
+      positiveInteger("--time"),
+    )
+    .option("-n, --runs <count>", "explore this many scenarios", positiveInteger("--runs"))
+    .addOption(
+      new Option("-s, --strategy <name>", "how timers due together are ordered")
+        .choices(STRATEGY_NAMES)
+        .default(DEFAULT_STRATEGY),
+    )
+    .option(
+      "--seed <n>",
+      "fast-check seed (same seed, same scenarios)",
+      (v) => {
+        const n = Number(v);
+        if (!Number.isSafeInteger(n)) throw new InvalidArgumentError("--seed must be an integer");
+        return n;
+      },
+      1,
+    )
+    .option(
+      "--corpus <dir>",
+      "regression corpus: replayed first, witnesses saved to it",
+      DEFAULT_CORPUS,
+    )
+    .option("--no-corpus", "neither replay nor save witnesses")
+    .option("--baseline <file>", "expected-verdict baseline", DEFAULT_BASELINE)
+    .option("--no-shrink", "report each first counterexample as found")
+    .option("--no-differential", "do not compare with the reference engine")
+    .addHelpText(
+      "after",
+      `
+Strategies: fifo (no exploration of orderings), random (fast-check's scheduler), pct (PCT).
+
+Examples:
+  $ crosstalk explore --engine legacy-global --time 60
+  $ crosstalk explore --engine ./my-engine.ts --runs 500 --strategy random --seed 7
+
+Exit codes: 0 nothing unexpected, 1 an unexpected break or difference, 2 bad usage,
+3 engine failed to load or start.`,
+    )
+    .action(async (options: Record<string, unknown>) => {
+      const strategy = String(options.strategy);
+      if (!isStrategyName(strategy)) throw new CliError(`unknown strategy ${strategy}`, EXIT.usage);
+      const outcome = await exploreCommand({
+        engine: options.engine as string,
+        strategy,
+        seed: options.seed as number,
+        ...(options.time !== undefined ? { timeSeconds: options.time as number } : {}),
+        ...(options.runs !== undefined ? { runs: options.runs as number } : {}),
+        corpus: options.corpus === false ? false : (options.corpus as string),
+        baseline: options.baseline as string,
+        shrink: options.shrink as boolean,
+        differential: options.differential as boolean,
+      });
+      process.exitCode = outcome.exitCode;
+    });
+}
