@@ -11,8 +11,8 @@
  *
  * Options (environment): BENCH_SEEDS=1,2,3  BENCH_STRATEGIES=fifo,random,pct
  * BENCH_ENGINES=legacy-global,…  BENCH_RUNS=200  BENCH_SHRINK=0 (sizes left out)
- * BENCH_FIXTURES=0 (leave out the interleaving-only fixture).
- * Writes reports/out/bench-explore.json and prints a Markdown table.
+ * BENCH_FIXTURES=0 (leave out the interleaving-only fixture)  BENCH_OUT=<file>.
+ * Writes reports/out/bench-explore.json (or BENCH_OUT) and prints a Markdown table.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -99,7 +99,7 @@ async function main() {
   }
 
   const machine = `${os.cpus()[0]?.model ?? "cpu"}, ${os.cpus().length} cores, Node ${process.version}`;
-  const out = path.resolve("reports/out/bench-explore.json");
+  const out = path.resolve(process.env.BENCH_OUT ?? "reports/out/bench-explore.json");
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(
     out,

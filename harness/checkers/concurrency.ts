@@ -649,7 +649,9 @@ function fairness(history: History, tl: Timelines): Verdict {
     if (countsOf(tl).waiting(s2 + 1) === 0) continue;
     for (const [userId, runs] of tl.byUser) {
       if (userId === g2.userId) continue;
-      const waiter = runs.find((y) => y.call.index < s1 && waitingAt(y, s2 + 1));
+      const waiter = runs.find(
+        (y) => y.call.index < s1 && waitingAt(y, s2 + 1) && !withdrawnBefore(tl, y, s2),
+      );
       if (!waiter) continue;
       if (runs.some((y) => y.start && y.start.index > s1 && y.start.index < s2)) continue;
       if (!eligibleThroughout(runs, perUser, s1, s2)) continue;
@@ -677,6 +679,22 @@ function fairness(history: History, tl: Timelines): Verdict {
   }
   if (entitled.length > 0 || contended) return held(id);
   return notChecked(id, "no run was executed below the limits and no slot was contended");
+}
+
+/**
+ * Whether a waiting run was withdrawn before history index `index`: its owner cancelled it, its
+ * user was closed, or the engine was shut down. Its execute may settle a little later, but it
+ * was no longer waiting for a slot.
+ */
+function withdrawnBefore(tl: Timelines, run: RunTimeline, index: number): boolean {
+  for (const call of tl.view.calls.values()) {
+    if (call.index <= run.call.index || call.index >= index) continue;
+    const op = call.operation;
+    if (op.op === "shutdown") return true;
+    if (op.op === "closeUser" && op.userId === run.userId) return true;
+    if (op.op === "cancel" && op.runId === run.runId && op.byUserId === run.userId) return true;
+  }
+  return false;
 }
 
 function eligibleThroughout(

@@ -36,6 +36,7 @@ import {
   type Limits,
 } from "../contract/index.ts";
 import type { CallEntry, DeliveryEntry, History } from "../run/history.ts";
+import { connectedThroughout } from "./concurrency.ts";
 import { broken, held, notChecked, type Verdict } from "./verdict.ts";
 import {
   type ConnectionView,
@@ -661,7 +662,7 @@ function checkResume(view: HistoryView, index: DeliveryIndex): Verdict {
     const gap = gapBefore(view, index, c);
     const expected: { run: RunView; seqs: number[] }[] = [];
     for (const run of runsOf.get(c.userId) ?? []) {
-      const seqs = expectedInGap(index, c, gap, run);
+      const seqs = expectedInGap(view, index, c, gap, run);
       if (seqs.length > 0) expected.push({ run, seqs });
     }
     const total = expected.reduce((n, e) => n + e.seqs.length, 0);
@@ -770,7 +771,13 @@ function closeUserCalls(view: HistoryView): CallEntry[] {
  * before the attach (seen anywhere before it, replayed on it, or the run's last event when it
  * returned before), and below anything of it the user received live afterwards.
  */
-function expectedInGap(index: DeliveryIndex, c: ConnectionView, gap: Gap, run: RunView): number[] {
+function expectedInGap(
+  view: HistoryView,
+  index: DeliveryIndex,
+  c: ConnectionView,
+  gap: Gap,
+  run: RunView,
+): number[] {
   if (run.userId !== c.userId || run.call.index > c.attachIndex) return [];
   if (run.call.index < gap.closed) return [];
   const status = statusOf(run);
@@ -783,6 +790,21 @@ function expectedInGap(index: DeliveryIndex, c: ConnectionView, gap: Gap, run: R
     for (const d of ofRun) {
       if (d.index < gap.from && d.connectionUserId === c.userId) lo = Math.max(lo, seqOf(d) ?? 0);
     }
+  }
+  // Events of the run emitted before this gap, while the user had no connection then either,
+  // may have been dropped by an earlier buffer's overflow: neither delivered nor emitted in this
+  // gap. Then only what follows the first one this replay brings is demanded of it.
+  if (
+    run.call.index < gap.from &&
+    !connectedThroughout(view, c.userId, run.call.index, gap.from - 1)
+  ) {
+    let first: number | undefined;
+    for (const d of ofRun) {
+      const seq = seqOf(d);
+      if (batch.has(d) && seq !== undefined) first = Math.min(first ?? seq, seq);
+    }
+    if (first === undefined) return [];
+    lo = Math.max(lo, first - 1);
   }
   let hi = Number.POSITIVE_INFINITY;
   for (const d of ofRun) {

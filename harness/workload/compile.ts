@@ -20,6 +20,8 @@ interface CompiledRun {
   plan: RunPlan;
   runId: string;
   requestId: string;
+  /** When it is issued, relative to the workload's start. */
+  at: number;
 }
 
 export function userId(index: number): string {
@@ -75,7 +77,7 @@ export function compileWorkload(workload: Workload, name = "explore"): Scenario 
     if (plan.invalid) context[plan.invalid] = PLACEHOLDERS[k % PLACEHOLDERS.length] as string;
     ops.push({
       op: "execute",
-      at: offset + plan.at,
+      at: offset + run.at,
       context,
       request: {
         agentName: plan.unknownAgent ? "ghost-agent" : SCRIPTED_AGENT,
@@ -88,7 +90,7 @@ export function compileWorkload(workload: Workload, name = "explore"): Scenario 
         op: "cancel",
         runId: run.runId,
         byUserId: userId(by),
-        at: offset + plan.at + plan.cancel.after,
+        at: offset + run.at + plan.cancel.after,
       });
     }
   }
@@ -148,7 +150,7 @@ function expandRuns(workload: Workload): CompiledRun[] {
         // A burst is one client's loop: its copies have ids of their own.
         const copy =
           i === 0 ? plan : { ...plan, ids: plan.ids?.startsWith("reuse") ? undefined : plan.ids };
-        runs.push({ user: u, k: ++k, plan: copy, runId: "", requestId: "" });
+        runs.push({ user: u, k: ++k, plan: copy, runId: "", requestId: "", at: plan.at });
       }
     }
   }
@@ -175,7 +177,13 @@ function assignIds(runs: CompiledRun[], n: number): void {
   for (const [i, run] of runs.entries()) {
     const previous = previousOf(runs, i);
     const foreign = foreignOf(runs, run, n);
-    if (run.plan.ids === "reuse-own" && previous) run.runId = previous.runId;
+    if (run.plan.ids === "reuse-own" && previous) {
+      run.runId = previous.runId;
+      // Reissued at the very instant a cancel ended the previous run, both runs' events would
+      // carry one user, thread, runId and timestamp: no history could tell whose each one is.
+      const cancel = previous.plan.cancel;
+      if (cancel && previous.at + cancel.after === run.at) run.at += 10;
+    }
     if (run.plan.ids === "reuse-foreign" && foreign) {
       run.runId = base.get(foreign)?.runId ?? run.runId;
     }

@@ -122,4 +122,37 @@ export const CHECKER_FIXES: CheckerFix[] = [
       .attach("c1", "u1")
       .build(),
   },
+  {
+    why:
+      "u1's run starts while u1 is offline and its first event is dropped by an overflowing " +
+      "buffer; u1 comes and goes, and the run's later events are replayed on its next return: " +
+      "the dropped event was not emitted during the second absence",
+    clauses: ["delivery.resume"],
+    scenario: scenario("overflow-in-an-earlier-absence")
+      .limits({ bufferPerUser: 2, runTimeoutMs: 1005 })
+      .execute({ user: "u1", run: "r-hangs", steps: [{ hang: true }] })
+      .execute({ user: "u1", run: "r-quick", steps: [{ think: "quick" }] })
+      .at(500)
+      .attach("c1", "u1")
+      .detach("c1")
+      .at(1200)
+      .attach("c2", "u1")
+      .build(),
+  },
+  {
+    why:
+      "two global slots free when closeUser(u1) cancels u1's runs, one of them queued; u2's two " +
+      "queued runs get both slots, and u1's cancelled run, though its execute settles a moment " +
+      "later, was no longer waiting for one",
+    clauses: ["concurrency.fairness"],
+    scenario: scenario("closed-user-is-not-waiting")
+      .limits({ globalConcurrency: 2 })
+      .execute({ user: "u1", run: "a1", steps: [{ think: "a" }] })
+      .execute({ user: "u1", run: "a2", steps: [{ think: "a" }] })
+      .execute({ user: "u1", run: "a3", steps: [{ think: "a" }] })
+      .execute({ user: "u2", run: "b1", steps: [{ think: "b" }] })
+      .execute({ user: "u2", run: "b2", steps: [{ think: "b" }] })
+      .closeUser("u1")
+      .build(),
+  },
 ];
