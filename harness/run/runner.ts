@@ -19,7 +19,7 @@ import { World } from "../world/world.ts";
 import { errorMessage } from "./copy.ts";
 import type { EngineFailure, History } from "./history.ts";
 import { Recorder } from "./recorder.ts";
-import { activeResources, addedResources } from "./resources.ts";
+import { activeResources, addedResources, EngineResourceWatch, mergeAdded } from "./resources.ts";
 import { RetentionMonitor, type RetentionOptions, type RetentionRules } from "./retention.ts";
 import type { Operation, Scenario, TimedOperation } from "./scenario.ts";
 import { captureEscapes } from "./unhandled.ts";
@@ -69,6 +69,7 @@ export async function runScenario(
     leftovers: { virtualTimers: 0, resources: [] },
   };
   const resourcesBefore = activeResources();
+  const watch = new EngineResourceWatch();
   const mark = resourceMark();
   const releaseEscapes = captureEscapes((error, source) => recorder.unhandled(error, source));
   const fail = (failure: EngineFailure) => {
@@ -77,12 +78,15 @@ export async function runScenario(
 
   let engine: Engine;
   try {
-    engine = module.create({ agents: world.agents, tools: world.tools, clock, limits });
+    engine = watch.during(() =>
+      module.create({ agents: world.agents, tools: world.tools, clock, limits }),
+    );
     if (!engine || typeof engine.execute !== "function") {
       throw new Error("the factory did not return an object with an execute() method");
     }
   } catch (error) {
     releaseEscapes();
+    watch.stop();
     fail({ phase: "create", message: `engine factory threw: ${errorMessage(error)}` });
     return history;
   }
@@ -141,11 +145,11 @@ export async function runScenario(
       if (op && op.at === nextAt) {
         clock.advanceTo(op.at);
         clock.startLineage();
-        driver.issue(op);
+        watch.during(() => driver.issue(op));
         next += 1;
       } else {
         try {
-          clock.fireNext();
+          watch.during(() => clock.fireNext());
         } catch (error) {
           recorder.unhandled(error, "timer callback");
         }
@@ -156,13 +160,13 @@ export async function runScenario(
     if (!history.failure) {
       await monitor?.check("scenario", clock.now());
       if (!ops.some((op) => op.op === "shutdown")) {
-        driver.issue({ op: "shutdown" }, true);
+        watch.during(() => driver.issue({ op: "shutdown" }, true));
         const end = clock.now() + 4 * limits.runTimeoutMs;
         for (;;) {
           await nextMacrotask();
           const due = clock.nextDue();
           if (due === undefined || due > end || performance.now() > deadline) break;
-          clock.fireNext();
+          watch.during(() => clock.fireNext());
         }
         await nextMacrotask();
       }
@@ -179,7 +183,7 @@ export async function runScenario(
   }
   history.leftovers = {
     virtualTimers: clock.pending,
-    resources: addedResources(resourcesBefore, activeResources()),
+    resources: mergeAdded(addedResources(resourcesBefore, activeResources()), watch.stop()),
   };
   const named = await nameLeftovers(mark, history.leftovers.resources);
   if (named.length > 0) history.leftovers.named = named;
