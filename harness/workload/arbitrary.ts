@@ -84,6 +84,7 @@ const runArbitrary: fc.Arbitrary<RunPlan> = fc
       ["foreign-thread", 2],
       ["reuse-own", 2],
       ["reuse-foreign", 2],
+      ["collide-foreign", 2],
     ),
     sharedThread: sometimes(fc.integer({ min: 0, max: 2 }), 7),
     request: weighted<RunPlan["request"]>([undefined, 12], ["previous", 2], ["foreign", 1]),

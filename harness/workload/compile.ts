@@ -57,6 +57,7 @@ export function compileWorkload(workload: Workload, name = "explore"): Scenario 
 
   const runs = expandRuns(workload);
   assignIds(runs, n);
+  separateReissues(runs);
   for (const run of runs) {
     const { plan, user: u, k } = run;
     const uid = userId(u);
@@ -148,13 +149,20 @@ function expandRuns(workload: Workload): CompiledRun[] {
       const repeat = Math.max(1, plan.repeat ?? 1);
       for (let i = 0; i < repeat; i += 1) {
         // A burst is one client's loop: its copies have ids of their own.
-        const copy =
-          i === 0 ? plan : { ...plan, ids: plan.ids?.startsWith("reuse") ? undefined : plan.ids };
+        const copy = i === 0 || !borrowsId(plan) ? plan : { ...plan, ids: undefined };
         runs.push({ user: u, k: ++k, plan: copy, runId: "", requestId: "", at: plan.at });
       }
     }
   }
   return runs;
+}
+
+/**
+ * Whether a burst's copies take ids of their own: a copy reusing the previous run's id would
+ * only reuse its burst sibling's. Colliding copies keep colliding (several clients at once).
+ */
+function borrowsId(plan: RunPlan): boolean {
+  return plan.ids === "reuse-own" || plan.ids === "reuse-foreign";
 }
 
 /** Two passes: every run's own ids first, then the ids that reuse another run's. */
@@ -177,20 +185,29 @@ function assignIds(runs: CompiledRun[], n: number): void {
   for (const [i, run] of runs.entries()) {
     const previous = previousOf(runs, i);
     const foreign = foreignOf(runs, run, n);
-    if (run.plan.ids === "reuse-own" && previous) {
-      run.runId = previous.runId;
-      // Reissued at the very instant a cancel ended the previous run, both runs' events would
-      // carry one user, thread, runId and timestamp: no history could tell whose each one is.
-      const cancel = previous.plan.cancel;
-      if (cancel && previous.at + cancel.after === run.at) run.at += 10;
-    }
-    if (run.plan.ids === "reuse-foreign" && foreign) {
+    if (run.plan.ids === "reuse-own" && previous) run.runId = previous.runId;
+    if ((run.plan.ids === "reuse-foreign" || run.plan.ids === "collide-foreign") && foreign) {
       run.runId = base.get(foreign)?.runId ?? run.runId;
+      if (run.plan.ids === "collide-foreign") run.at = foreign.at;
     }
     if (run.plan.request === "previous" && previous) run.requestId = previous.requestId;
     if (run.plan.request === "foreign" && foreign) {
       run.requestId = base.get(foreign)?.requestId ?? run.requestId;
     }
+  }
+}
+
+/**
+ * A run issued at the very instant a cancel ended an earlier run of its user with the same
+ * runId would emit events carrying one user, thread, runId and timestamp with that run's: no
+ * history could tell whose each one is. Such a run is issued 10 ms later.
+ */
+function separateReissues(runs: CompiledRun[]): void {
+  for (const [i, run] of runs.entries()) {
+    const same = runs
+      .slice(0, i)
+      .filter((p) => p.user === run.user && p.runId === run.runId && p.plan.cancel);
+    while (same.some((p) => p.at + (p.plan.cancel?.after ?? 0) === run.at)) run.at += 10;
   }
 }
 

@@ -36,7 +36,9 @@ export type RunIdStyle =
   /** The run id of this user's previous run (a client retry, or a duplicate). */
   | "reuse-own"
   /** The run id of another user's run (ids are made by clients). */
-  | "reuse-foreign";
+  | "reuse-foreign"
+  /** The same, issued at the very instant of that run (two clients picking one id at once). */
+  | "collide-foreign";
 
 /** A context that must be refused: one id is a placeholder or empty. */
 export type InvalidField = "userId" | "threadId" | "runId" | "requestId";

@@ -105,6 +105,22 @@ describe("compiling a workload", () => {
     ]);
   });
 
+  test("issues a colliding run id at the very instant of the run it collides with", () => {
+    const workload = structuredClone(base);
+    (workload.users[0] as Workload["users"][number]).runs.push({
+      at: 150,
+      script: { steps: [{ sleep: 100 }] },
+    });
+    (workload.users[1] as Workload["users"][number]).runs.push({
+      at: 800,
+      script: { steps: [{ think: "b" }] },
+      ids: "collide-foreign",
+    });
+    const [a, b] = executes(workload);
+    expect([b?.context.runId, b?.at]).toEqual([a?.context.runId, a?.at]);
+    expect(b?.context.userId).not.toBe(a?.context.userId);
+  });
+
   test("sends a cancel from another user when the plan says so", () => {
     const workload = structuredClone(base);
     (workload.users[0] as Workload["users"][number]).runs.push({
