@@ -8,7 +8,7 @@ import type { ExploreReport, Finding } from "../harness/explore/explorer.ts";
 export function renderExploreReport(report: ExploreReport): string {
   const lines: string[] = [];
   lines.push(
-    `explored ${report.engine} with strategy ${report.strategy}, seed ${report.seed}: ` +
+    `explored ${report.engine}${report.transport === "ws" ? " over WebSockets" : ""} with strategy ${report.strategy}, seed ${report.seed}: ` +
       `${report.runs} scenario${report.runs === 1 ? "" : "s"} in ${report.seconds.toFixed(1)} s`,
   );
   if (report.regressions.length > 0) {

@@ -9,6 +9,7 @@
  * replays from.
  */
 import fc from "fast-check";
+import type { Transport } from "../conformance/catalogue.ts";
 import type { History } from "../run/history.ts";
 import { compactDecisions, deviations, recording } from "../schedule/replay.ts";
 import { type StrategyName, strategyOf } from "../schedule/strategies.ts";
@@ -88,6 +89,7 @@ export interface ExploreReport {
   spec: string;
   strategy: StrategyName;
   seed: number;
+  transport: Transport;
   runs: number;
   seconds: number;
   regressions: Regression[];
@@ -117,6 +119,7 @@ export async function explore(target: Target, options: ExploreOptions): Promise<
     spec: target.spec,
     strategy: options.strategy,
     seed: options.seed,
+    transport: target.transport ?? "memory",
     runs: 0,
     seconds: 0,
     regressions: [],
@@ -231,6 +234,7 @@ async function finding(
   let spec: WitnessSpec;
   let summary = first.witness.summary;
   let size = sizeOf(first.scenario, first.history, deviations(first.decisions));
+  const overWire = target.transport === "ws" ? { transport: "ws" as const } : {};
   const budget = options.shrink === undefined ? DEFAULT_SHRINK_BUDGET : options.shrink;
   const shrunk =
     budget === false
@@ -259,6 +263,7 @@ async function finding(
       retention: shrunk.retention,
       picks: compactDecisions(shrunk.decisions),
       digest: witnessDigest(first.key, witness),
+      ...overWire,
     };
   } else {
     spec = {
@@ -272,6 +277,7 @@ async function finding(
       retention: first.retention,
       picks: compactDecisions(first.decisions),
       digest: witnessDigest(first.key, first.witness),
+      ...overWire,
     };
   }
   const result: Finding = {

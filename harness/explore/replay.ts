@@ -1,6 +1,6 @@
 /**
- * Replaying a witness: its scenario, on its engine, under its recorded schedule; then whether
- * the same clause broke with the same witness.
+ * Replaying a witness: its scenario, on its engine, over the transport it was found on, under its
+ * recorded schedule; then whether the same clause broke with the same witness.
  */
 import { expandDecisions, replaying } from "../schedule/replay.ts";
 import type { WitnessSpec } from "./token.ts";
@@ -17,7 +17,8 @@ export interface Replay {
 
 export async function replayWitness(spec: WitnessSpec, target: Target): Promise<Replay> {
   const replay = replaying(expandDecisions(spec.picks));
-  const trial = await runTrial(target, spec.scenario, {
+  const transport = spec.transport ?? "memory";
+  const trial = await runTrial({ ...target, transport }, spec.scenario, {
     chooser: replay.chooser,
     retention: spec.retention,
   });

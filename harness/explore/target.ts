@@ -6,6 +6,7 @@ import path from "node:path";
 import { BUNDLED_ENGINES, REFERENCE_ENGINE } from "../../engines/index.ts";
 import { loadEngine } from "../adapters/load.ts";
 import { type Baseline, readBaseline } from "../conformance/baseline.ts";
+import type { Transport } from "../conformance/catalogue.ts";
 import type { EngineModule } from "../contract/index.ts";
 import type { FindingKey, Target } from "./trial.ts";
 
@@ -16,6 +17,8 @@ export interface TargetOptions {
   baseline?: Baseline | false;
   /** Compare with the reference engine when no clause broke (default true). */
   differential?: boolean;
+  /** In process (default) or over real WebSockets. */
+  transport?: Transport;
 }
 
 /**
@@ -47,5 +50,6 @@ export async function makeTarget(spec: string, options: TargetOptions = {}): Pro
     reference: await referenceEngine(),
     expected,
     differential: options.differential ?? true,
+    ...(options.transport === "ws" ? { transport: options.transport } : {}),
   };
 }

@@ -3,9 +3,11 @@
  * token is `ct1.` and the base64url of the deflated JSON of a WitnessSpec. It holds the engine
  * as a bundled name or a relative path, the shrunk scenario itself (so it does not depend on the
  * generator's version), the schedule's non-FIFO picks, and, for the record, the strategy, seed
- * and fast-check path that found it. Nothing in it is a wall-clock time or an absolute path.
+ * and fast-check path that found it, and `transport: "ws"` when it was found over WebSockets
+ * (absent: in process). Nothing in it is a wall-clock time or an absolute path.
  */
 import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { TRANSPORTS, type Transport } from "../conformance/catalogue.ts";
 import { isClauseId } from "../contract/index.ts";
 import type { Scenario } from "../run/scenario.ts";
 import { isStrategyName, type StrategyName } from "../schedule/strategies.ts";
@@ -28,6 +30,8 @@ export interface WitnessSpec {
   picks: [number, number][];
   /** witnessDigest of the witness when it was found: a replay must give the same. */
   digest: string;
+  /** Found over real WebSockets, and replayed over them; absent for the in-process runner. */
+  transport?: Transport;
 }
 
 export class TokenError extends Error {
@@ -88,5 +92,8 @@ export function validateSpec(data: unknown): WitnessSpec {
     fail("picks must be [choice, index] pairs of non-negative integers");
   }
   if (typeof spec.digest !== "string") fail("no digest");
+  if (spec.transport !== undefined && !TRANSPORTS.includes(spec.transport)) {
+    fail(`unknown transport ${String(spec.transport)}`);
+  }
   return spec as WitnessSpec;
 }

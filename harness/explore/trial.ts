@@ -7,10 +7,12 @@
 import { createHash } from "node:crypto";
 import { checkHistory } from "../checkers/index.ts";
 import type { Verdict } from "../checkers/verdict.ts";
+import type { Transport } from "../conformance/catalogue.ts";
 import type { ClauseId, EngineModule } from "../contract/index.ts";
 import type { History } from "../run/history.ts";
 import { runScenario } from "../run/runner.ts";
 import type { Scenario } from "../run/scenario.ts";
+import { runScenarioWs } from "../run/ws-runner.ts";
 import type { TimerChooser } from "../world/clock.ts";
 import { compareObservations, observe } from "./differential.ts";
 
@@ -30,6 +32,11 @@ export interface Target {
   expected: ReadonlySet<FindingKey>;
   /** Compare with the reference when no clause broke. */
   differential: boolean;
+  /**
+   * How the engine is driven: in process (default), or over real WebSockets, where timers are
+   * still ordered by the chooser but frames cross sockets no scheduler controls.
+   */
+  transport?: Transport;
 }
 
 export interface FoundWitness {
@@ -57,7 +64,8 @@ export async function runTrial(
   scenario: Scenario,
   options: TrialOptions,
 ): Promise<Trial> {
-  const history = await runScenario(target.module, scenario, {
+  const run = target.transport === "ws" ? runScenarioWs : runScenario;
+  const history = await run(target.module, scenario, {
     seed: CANARY_SEED,
     checkRetention: options.retention,
     // Naming retainers takes a heap snapshot (seconds): exploration only needs the verdict.
@@ -81,7 +89,8 @@ export async function runTrial(
     });
   }
   if (target.differential && found.size === 0) {
-    // The reference runs in the clock's FIFO order: observations must not depend on the schedule.
+    // The reference runs in the clock's FIFO order, in process: what users observe must depend
+    // on neither the schedule nor the transport.
     const reference = await runScenario(target.reference, scenario, { seed: CANARY_SEED });
     const difference = compareObservations(observe(reference), observe(history));
     if (difference) found.set(DIFFERENTIAL, difference);

@@ -1,13 +1,15 @@
 /**
  * `crosstalk explore`: property-based exploration of one engine by many concurrent users, for a
- * time or a number of scenarios, under a scheduling strategy. Replays the engine's regression
- * corpus first, prints a progress line, and ends with every witness found and its replay line.
+ * time or a number of scenarios, under a scheduling strategy, in process or over real
+ * WebSockets. Replays the engine's regression corpus first, prints a progress line, and ends with
+ * every witness found and its replay line.
  */
 import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
 import { renderExploreReport } from "../../../reports/explore.ts";
 import { EngineLoadError } from "../../adapters/load.ts";
 import { readBaseline } from "../../conformance/baseline.ts";
+import { TRANSPORTS, type Transport } from "../../conformance/catalogue.ts";
 import { DEFAULT_CORPUS } from "../../explore/corpus.ts";
 import { type ExploreReport, explore, type Progress } from "../../explore/explorer.ts";
 import { DEFAULT_BASELINE, makeTarget } from "../../explore/target.ts";
@@ -30,6 +32,8 @@ export interface ExploreCommandOptions {
   baseline: string;
   shrink: boolean;
   differential: boolean;
+  /** In process (default) or over real WebSockets. */
+  transport?: Transport;
 }
 
 export async function exploreCommand(
@@ -41,7 +45,11 @@ export async function exploreCommand(
   });
   let target: Awaited<ReturnType<typeof makeTarget>>;
   try {
-    target = await makeTarget(options.engine, { baseline, differential: options.differential });
+    target = await makeTarget(options.engine, {
+      baseline,
+      differential: options.differential,
+      ...(options.transport ? { transport: options.transport } : {}),
+    });
   } catch (error) {
     if (error instanceof EngineLoadError) throw new CliError(error.message, EXIT.engine);
     throw error;
@@ -143,14 +151,26 @@ export function registerExplore(program: Command): void {
     .option("--baseline <file>", "expected-verdict baseline", DEFAULT_BASELINE)
     .option("--no-shrink", "report each first counterexample as found")
     .option("--no-differential", "do not compare with the reference engine")
+    .addOption(
+      new Option("--transport <transport>", "drive the engine in process or over real WebSockets")
+        .choices(TRANSPORTS)
+        .default("memory"),
+    )
     .addHelpText(
       "after",
       `
 Strategies: fifo (no exploration of orderings), random (fast-check's scheduler), pct (PCT).
 
+--transport ws drives the engine through a gateway on 127.0.0.1, every tab a real socket. The
+strategy still orders the virtual timers due together, but frames cross sockets that no
+scheduler controls: the runner waits for a quiet wire at every step, so a replay repeats the
+run from its seed and recorded picks, yet it cannot choose how frames interleave on the wire.
+The token records the transport, and \`crosstalk repro\` replays over the same one.
+
 Examples:
   $ crosstalk explore --engine legacy-global --time 60
   $ crosstalk explore --engine ./my-engine.ts --runs 500 --strategy random --seed 7
+  $ crosstalk explore --engine request-scoped --runs 50 --transport ws
 
 Exit codes: 0 nothing unexpected, 1 an unexpected break or difference, 2 bad usage,
 3 engine failed to load or start.`,
@@ -168,6 +188,7 @@ Exit codes: 0 nothing unexpected, 1 an unexpected break or difference, 2 bad usa
         baseline: options.baseline as string,
         shrink: options.shrink as boolean,
         differential: options.differential as boolean,
+        transport: options.transport as Transport,
       });
       process.exitCode = outcome.exitCode;
     });

@@ -1,6 +1,6 @@
 /**
  * `crosstalk repro <token|file>`: replays one witness found by exploration (its scenario, on
- * its engine, under its recorded schedule), says whether the same clause breaks with the same
+ * its engine, over the transport it was found on, under its recorded schedule), says whether the same clause breaks with the same
  * witness, and prints the timeline. Exit 1 when it reproduces, 0 when the clause now holds (so
  * `git bisect run npx crosstalk repro <token>` finds the commit that broke or fixed it).
  */
@@ -40,8 +40,9 @@ export async function reproCommand(
   }
   const users = spec.scenario.users.length;
   const runs = spec.scenario.ops.filter((op) => op.op === "execute").length;
+  const over = spec.transport === "ws" ? " over WebSockets" : "";
   write(
-    `replaying ${spec.engine}: ${spec.clause} (found with strategy ${spec.strategy}, seed ${spec.seed}, path ${spec.path}; ` +
+    `replaying ${spec.engine}${over}: ${spec.clause} (found with strategy ${spec.strategy}, seed ${spec.seed}, path ${spec.path}; ` +
       `${users} user${users === 1 ? "" : "s"}, ${runs} run${runs === 1 ? "" : "s"}, ${spec.picks.length} schedule deviation${spec.picks.length === 1 ? "" : "s"})\n`,
   );
   if (options.timeline) {
@@ -85,6 +86,9 @@ export function registerRepro(program: Command): void {
     .addHelpText(
       "after",
       `
+A witness found with --transport ws is replayed over real WebSockets: the virtual timers follow
+the recorded picks, the frames cross real sockets (see \`crosstalk explore --help\`).
+
 Exit codes: 1 the witness reproduces (the clause is broken), 0 it no longer does,
 2 bad token or file, 3 the engine failed to load or start.`,
     )
