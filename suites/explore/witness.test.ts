@@ -2,7 +2,7 @@
 // the scenario and the schedule, and prints a token that replays the same broken clause with the
 // same witness every time, on any machine.
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir } from "node:fs/promises";
+import { cp, mkdtemp, readdir, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -72,6 +72,9 @@ describe("exploring an engine whose defect needs an interleaving", () => {
     expect(text).not.toContain(process.cwd());
     expect(text).not.toContain(tmpdir());
     expect(text).not.toMatch(/20\d\d-\d\d-\d\d/);
+    // Nor an epoch timestamp: every number in it is a virtual instant, a pick, a seed or a size.
+    const numbers = text.match(/\d{10,}/g) ?? [];
+    expect(numbers.filter((n) => Number(n) > 1e12)).toEqual([]);
     expect(Object.keys(spec).sort()).toEqual(
       [
         "clause",
@@ -114,21 +117,44 @@ describe("exploring an engine whose defect needs an interleaving", () => {
     );
     expect(fixed.regressions.map((r) => r.outcome)).toEqual(saved.map(() => "fixed"));
   });
+});
 
-  it("replays in a fresh process through the command line, with its timeline", async () => {
+describe("a token made in one checkout", () => {
+  // Another machine, as far as the token can tell: the same sources at another absolute path.
+  it("replays in a fresh process, in a copy of the repository at another path, with its timeline", async () => {
     const root = path.resolve(import.meta.dirname, "../..");
-    const { stdout, code } = await run(
-      process.execPath,
-      [path.join(root, "harness/cli/bin.js"), "repro", order.witness.token],
-      root,
-    );
-    expect(code).toBe(1);
-    expect(stdout).toContain("✗ delivery.order broken:");
-    expect(stdout).toContain("the same witness as recorded");
-    // The timeline: a column per user and connection, the violating entries marked.
-    expect(stdout).toMatch(/│ u1\/c1-1/);
-    expect(stdout).toMatch(/^✗ +#\d+/m);
-  }, 30_000);
+    const copy = await mkdtemp(path.join(tmpdir(), "crosstalk-elsewhere-"));
+    try {
+      const out = path.join(root, "reports", "out");
+      for (const entry of [
+        "harness",
+        "engines",
+        "suites",
+        "reports",
+        "package.json",
+        "tsconfig.json",
+      ]) {
+        await cp(path.join(root, entry), path.join(copy, entry), {
+          recursive: true,
+          filter: (source) => source !== out,
+        });
+      }
+      await symlink(path.join(root, "node_modules"), path.join(copy, "node_modules"), "dir");
+      const { stdout, code } = await run(
+        process.execPath,
+        [path.join(copy, "harness/cli/bin.js"), "repro", order.witness.token],
+        copy,
+      );
+      expect(stdout).toContain("✗ delivery.order broken:");
+      expect(stdout).toContain("the same witness as recorded");
+      expect(code).toBe(1);
+      // The timeline: a column per user and connection, the violating entries marked.
+      expect(stdout).toMatch(/│ u1\/c1-1/);
+      expect(stdout).toMatch(/^✗ +#\d+/m);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 async function run(file: string, args: string[], cwd: string) {
