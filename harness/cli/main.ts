@@ -1,12 +1,18 @@
 /** The `crosstalk` command line. */
 import { Command, CommanderError } from "commander";
+import { registerBench } from "./commands/bench.ts";
 import { registerExplore } from "./commands/explore.ts";
 import { registerRepro } from "./commands/repro.ts";
 import { registerRun } from "./commands/run.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 
 /** Each command registers itself from its own module. */
-const COMMANDS: ((program: Command) => void)[] = [registerRun, registerExplore, registerRepro];
+const COMMANDS: ((program: Command) => void)[] = [
+  registerRun,
+  registerExplore,
+  registerRepro,
+  registerBench,
+];
 
 export function buildProgram(): Command {
   const program = new Command("crosstalk")
