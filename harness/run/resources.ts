@@ -1,5 +1,6 @@
 /** Real (non-virtual) resources an engine may leave behind: Node's own accounting, by type. */
-import { createHook } from "node:async_hooks";
+import { createHook, executionAsyncId } from "node:async_hooks";
+import type { Engine } from "../contract/index.ts";
 
 export type ResourceCounts = Map<string, number>;
 
@@ -33,20 +34,28 @@ const WATCHED: Readonly<Record<string, string>> = {
 };
 
 /**
- * Resources created while the engine's own code runs synchronously (its factory, its methods,
- * its timer callbacks) and not yet destroyed. Comparing counts alone can miss one: a timer of
- * the test runner that ends meanwhile cancels it out.
+ * Resources created by the engine's own code and not yet destroyed. Engine code is what runs
+ * inside `during` (its factory, its methods, its timer callbacks) and every callback that code
+ * set up: a continuation after an `await` or in a `.then`, a real timer's, a DNS lookup's or a
+ * socket's, followed from each to what it sets up in turn. Comparing
+ * counts alone can miss one (a test runner's timer that ends meanwhile cancels it out) or
+ * invent one (over WebSockets, the harness's own sockets and timers come and go too).
  */
 export class EngineResourceWatch {
   readonly #alive = new Map<number, string>();
+  /** Async resources (promises included) set up by engine code: their callbacks are engine code. */
+  readonly #engineContexts = new Set<number>();
   #depth = 0;
   readonly #hook = createHook({
     init: (asyncId, type) => {
+      if (this.#depth === 0 && !this.#engineContexts.has(executionAsyncId())) return;
+      this.#engineContexts.add(asyncId);
       const name = WATCHED[type];
-      if (this.#depth > 0 && name) this.#alive.set(asyncId, name);
+      if (name) this.#alive.set(asyncId, name);
     },
     destroy: (asyncId) => {
       this.#alive.delete(asyncId);
+      this.#engineContexts.delete(asyncId);
     },
   });
 
@@ -64,8 +73,22 @@ export class EngineResourceWatch {
     }
   }
 
+  /** The same engine, each of its methods run as engine code (for callers the harness does not own). */
+  watched(engine: Engine): Engine {
+    return {
+      attach: (connection) => this.during(() => engine.attach(connection)),
+      detach: (connectionId) => this.during(() => engine.detach(connectionId)),
+      execute: (context, request) => this.during(() => engine.execute(context, request)),
+      cancel: (runId, byUserId) => this.during(() => engine.cancel(runId, byUserId)),
+      closeUser: (userId) => this.during(() => engine.closeUser(userId)),
+      stats: () => this.during(() => engine.stats()),
+      shutdown: () => this.during(() => engine.shutdown()),
+    };
+  }
+
   stop(): ResourceCounts {
     this.#hook.disable();
+    this.#engineContexts.clear();
     const counts: ResourceCounts = new Map();
     for (const type of this.#alive.values()) counts.set(type, (counts.get(type) ?? 0) + 1);
     return counts;

@@ -22,13 +22,20 @@
 import { createHash } from "node:crypto";
 import { setImmediate as nextMacrotask } from "node:timers/promises";
 import { DEFAULT_LIMITS, type Engine, type EngineModule, type Limits } from "../contract/index.ts";
+import { nameLeftovers, resourceMark } from "../memory/leftovers.ts";
 import type { TimedProbe, WireScenario } from "../transport/wire-log.ts";
 import { plantCanaries } from "../world/canary.ts";
 import { World } from "../world/world.ts";
 import { errorMessage } from "./copy.ts";
 import type { EngineFailure, History } from "./history.ts";
 import { Recorder } from "./recorder.ts";
-import { activeResources, addedResources } from "./resources.ts";
+import {
+  activeResources,
+  addedResources,
+  EngineResourceWatch,
+  mergeAdded,
+  type ResourceCounts,
+} from "./resources.ts";
 import { RetentionMonitor } from "./retention.ts";
 import type { RunOptions } from "./runner.ts";
 import type { Scenario, TimedOperation } from "./scenario.ts";
@@ -48,6 +55,11 @@ export interface WsRunOptions extends RunOptions {
   authTimeoutMs?: number;
   /** The gateway's bound on a socket's send buffer (1013 past it). */
   maxBufferedBytes?: number;
+  /**
+   * Name what the engine left after shutdown (default true). Naming a timer costs a forced
+   * collection and a heap walk; without it, leftovers are still counted by type.
+   */
+  nameLeftovers?: boolean;
 }
 
 const DEFAULTS = { seed: 1, realDeadlineMs: 20_000, maxEntries: 200_000, authTimeoutMs: 500 };
@@ -93,6 +105,8 @@ export async function runScenarioWs(
     leftovers: { virtualTimers: 0, resources: [] },
   };
   const resourcesBefore = activeResources();
+  const watch = new EngineResourceWatch();
+  const mark = resourceMark();
   const releaseEscapes = captureEscapes((error, source) => recorder.unhandled(error, source));
   const fail = (failure: EngineFailure) => {
     history.failure ??= failure;
@@ -100,18 +114,23 @@ export async function runScenarioWs(
 
   let engine: Engine;
   try {
-    engine = module.create({ agents: world.agents, tools: world.tools, clock, limits });
+    engine = watch.during(() =>
+      module.create({ agents: world.agents, tools: world.tools, clock, limits }),
+    );
     if (!engine || typeof engine.execute !== "function") {
       throw new Error("the factory did not return an object with an execute() method");
     }
   } catch (error) {
     releaseEscapes();
+    watch.stop();
     fail({ phase: "create", message: `engine factory threw: ${errorMessage(error)}` });
     return history;
   }
 
   const wire = await WsDriver.start({
-    engine,
+    // Whoever calls it (the gateway, for a frame; the driver, for an operator's call), what the
+    // engine creates is the engine's.
+    engine: watch.watched(engine),
     recorder,
     clock,
     limits,
@@ -194,7 +213,7 @@ export async function runScenarioWs(
         // Concurrent users: every timer of this instant fires in one go, their jobs after.
         do {
           try {
-            clock.fireNext();
+            watch.during(() => clock.fireNext());
           } catch (error) {
             recorder.unhandled(error, "timer callback");
           }
@@ -213,7 +232,7 @@ export async function runScenarioWs(
           await wire.settle(deadline);
           const due = clock.nextDue();
           if (due === undefined || due > end || performance.now() > deadline) break;
-          clock.fireNext();
+          watch.during(() => clock.fireNext());
         }
         await wire.drain(deadline);
       }
@@ -233,9 +252,29 @@ export async function runScenarioWs(
   }
   history.leftovers = {
     virtualTimers: clock.pending,
-    resources: addedResources(resourcesBefore, activeResources()),
+    resources: mergeAdded(
+      addedResources(withoutWire(resourcesBefore), withoutWire(activeResources())),
+      watch.stop(),
+    ),
   };
+  // Named only when something was left: the wire's own handles would otherwise be named too.
+  if (options.nameLeftovers !== false && history.leftovers.resources.length > 0) {
+    const named = await nameLeftovers(mark, history.leftovers.resources);
+    if (named.length > 0) history.leftovers.named = named;
+  }
   history.wire = wire.finish();
   if (recorder.truncated) history.truncated = recorder.truncated;
   return history;
+}
+
+/**
+ * Counts without the types the wire itself uses (the gateway's server, its sockets and the
+ * clients'): whether they are gone yet at the end says nothing about the engine. What the engine
+ * itself opened of those types, the watch attributes to it.
+ */
+function withoutWire(counts: ResourceCounts): ResourceCounts {
+  const kept = new Map(counts);
+  kept.delete("TCPServerWrap");
+  kept.delete("TCPSocketWrap");
+  return kept;
 }
