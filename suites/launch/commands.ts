@@ -1,0 +1,16 @@
+/** Shell commands that start the engines and fixtures these suites launch. */
+import { fileURLToPath } from "node:url";
+
+export const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+/** The Python engine, as its README runs it (Debian's python3 and python3-websockets). */
+export const PYTHON_ENGINE = "/usr/bin/python3 engines/python-ssot/server.py";
+
+/** A TypeScript file run by this Node with tsx, as a shell command from the repository. */
+export function tsxCommand(file: string, ...args: string[]): string {
+  return [process.execPath, "--import", "tsx", file, ...args].map(quote).join(" ");
+}
+
+function quote(word: string): string {
+  return /^[\w./@:=-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
