@@ -136,7 +136,7 @@ describe("process launcher", () => {
     const { pgid } = JSON.parse(line) as { pgid: number };
     expect(groupMembers(pgid).length).toBeGreaterThan(0);
     const exited = new Promise((resolve) =>
-      harness.once("exit", (code, signal) => resolve(signal)),
+      harness.once("exit", (_code, signal) => resolve(signal)),
     );
     harness.kill("SIGTERM");
     expect(await exited).toBe("SIGTERM"); // the handler re-raised it: crosstalk still dies of it
