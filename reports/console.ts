@@ -1,11 +1,13 @@
 /**
- * The console report: a matrix of clauses (rows) by engines (columns), then one line per break
- * with its witness and replay command, then a one-line summary. Colours only on a terminal.
+ * The console report: a matrix of clauses (rows) by engines (columns), its legend, then the
+ * one-screen summary (reports/summary.ts). Colours only when asked (on a terminal).
  */
 import pc from "picocolors";
 import type { BaselineComparison } from "../harness/conformance/baseline.ts";
 import type { ClauseResult, EngineReport } from "../harness/conformance/check-engine.ts";
 import { CLAUSE_IDS } from "../harness/contract/index.ts";
+import { outcomeOf } from "./outcome.ts";
+import { renderSummary } from "./summary.ts";
 
 export interface ConsoleOptions {
   colors?: boolean;
@@ -35,54 +37,9 @@ export function renderConsole(
   lines.push(
     "",
     c.dim("✓ held   ✗ broken (unexpected)   x broken (expected by the baseline)   · not checked"),
+    "",
+    ...renderSummary(reports, comparisons, c),
   );
-
-  const breaks: string[] = [];
-  for (const report of reports) {
-    if (report.failure) {
-      breaks.push(`${c.red("✗")} ${c.bold(report.name)}: engine failed: ${report.failure}`);
-      continue;
-    }
-    for (const clause of report.clauses) {
-      if (clause.verdict !== "broken" || !clause.witness) continue;
-      const mark = clause.expected ? c.yellow("x") : c.red("✗");
-      breaks.push(`${mark} ${c.bold(report.name)} ${clause.id}: ${clause.witness.summary}`);
-      const retainer = clause.witness.retainers?.[0];
-      if (retainer) {
-        const count = retainer.count > 1 ? ` (×${retainer.count})` : "";
-        breaks.push(`    ${c.dim("held by:")} ${retainer.path}${count}`);
-      }
-      if (clause.witness.replay) breaks.push(`    ${c.dim(`replay: ${clause.witness.replay}`)}`);
-    }
-  }
-  if (breaks.length > 0) lines.push("", ...breaks);
-
-  const problems: string[] = [];
-  for (const comparison of comparisons) {
-    if (comparison.unexpected.length > 0) {
-      problems.push(`${comparison.engine}: unexpected breaks: ${comparison.unexpected.join(", ")}`);
-    }
-    if (comparison.stale.length > 0) {
-      problems.push(
-        `${comparison.engine}: stale baseline (listed as broken, now held): ${comparison.stale.join(", ")}`,
-      );
-    }
-  }
-  const failed = reports.filter((r) => r.failure).map((r) => r.name);
-  lines.push("");
-  if (problems.length === 0 && failed.length === 0) {
-    const total = reports.reduce(
-      (n, r) => n + r.clauses.filter((x) => x.verdict === "broken").length,
-      0,
-    );
-    lines.push(
-      c.green(`✓ ${reports.length} engine(s) as expected`) +
-        (total > 0 ? c.dim(` (${total} expected break(s))`) : ""),
-    );
-  } else {
-    for (const problem of problems) lines.push(c.red(`✗ ${problem}`));
-    if (failed.length > 0) lines.push(c.red(`✗ engine(s) failed: ${failed.join(", ")}`));
-  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -92,7 +49,14 @@ function cell(
   c: ReturnType<typeof pc.createColors>,
 ) {
   const pad = (s: string) => s.padEnd(width);
-  if (!clause || clause.verdict === "not-checked") return c.dim(pad("·"));
-  if (clause.verdict === "held") return c.green(pad("✓"));
-  return clause.expected ? c.yellow(pad("x")) : c.red(pad("✗"));
+  switch (outcomeOf(clause)) {
+    case "not-checked":
+      return c.dim(pad("·"));
+    case "held":
+      return c.green(pad("✓"));
+    case "expected":
+      return c.yellow(pad("x"));
+    case "unexpected":
+      return c.red(pad("✗"));
+  }
 }

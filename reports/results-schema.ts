@@ -24,6 +24,34 @@ const witness = z.looseObject({
     )
     .optional()
     .describe("cleanup.*: who holds what the engine retained, most frequent path first"),
+  timeline: z
+    .looseObject({
+      lanes: z.array(
+        z.looseObject({
+          kind: z.enum(["user", "connection", "engine"]),
+          title: z.string().describe("the user, user/connection, or engine"),
+        }),
+      ),
+      marks: z.array(
+        z.looseObject({
+          index: z.number().int().nonnegative().describe("the history entry: the logical instant"),
+          ms: z.number().nonnegative().describe("virtual milliseconds since the scenario started"),
+          lane: z.number().int().nonnegative().describe("position in lanes"),
+          kind: z.enum(["call", "return", "deliver", "agent", "stats", "error"]),
+          text: z.string(),
+          violation: z.literal(true).optional().describe("one of the entries the witness names"),
+          skipped: z
+            .number()
+            .int()
+            .positive()
+            .optional()
+            .describe("marks left out just before this one (the history was cut)"),
+        }),
+      ),
+      skippedAfter: z.number().int().positive().optional().describe("marks left out at the end"),
+    })
+    .optional()
+    .describe("the witness's scenario as lanes and marks at logical instants, for the HTML report"),
 });
 
 const clause = z.looseObject({
@@ -39,6 +67,10 @@ const engine = z.looseObject({
   failure: z.string().optional().describe("the engine could not be loaded or created"),
   clauses: z.array(clause),
   scenarios: z.array(z.looseObject({ name: z.string(), failure: z.string().optional() })),
+  stale: z
+    .array(clauseId)
+    .optional()
+    .describe("clauses the baseline lists as broken that now hold (a stale baseline)"),
 });
 
 export const resultsSchema = z

@@ -4,6 +4,7 @@
  * scenario exercised it and none broke it, and not-checked otherwise.
  */
 
+import { type WitnessTimeline, witnessTimeline } from "../../reports/witness-timeline.ts";
 import { checkHistory } from "../checkers/index.ts";
 import type { RetainerFinding, Verdict } from "../checkers/verdict.ts";
 import { CLAUSE_IDS, type ClauseId, type EngineModule } from "../contract/index.ts";
@@ -20,6 +21,8 @@ export interface ClauseWitness {
   entries?: number[];
   /** cleanup.*: who holds what the engine retained (path from a GC root, and how many). */
   retainers?: RetainerFinding[];
+  /** The witness's scenario as lanes and marks, the violation flagged, for the HTML report. */
+  timeline?: WitnessTimeline;
 }
 
 export interface ClauseResult {
@@ -44,6 +47,8 @@ export interface EngineReport {
   failure?: string;
   clauses: ClauseResult[];
   scenarios: ScenarioOutcome[];
+  /** Set once compared with a baseline: clauses it lists as broken that now hold. */
+  stale?: ClauseId[];
 }
 
 export interface CheckEngineOptions {
@@ -92,7 +97,7 @@ export async function checkEngine(
     const outcome: ScenarioOutcome = { name: item.scenario.name };
     if (history.failure) outcome.failure = history.failure.message;
     report.scenarios.push(outcome);
-    for (const verdict of verdicts) fold(results, incidental, verdict, item, spec);
+    for (const verdict of verdicts) fold(results, incidental, verdict, item, spec, history);
     options.onScenario?.(++done, selected.length, item.scenario.name);
   }
   report.clauses = report.failure ? [] : CLAUSE_IDS.map((id) => results.get(id) as ClauseResult);
@@ -154,6 +159,7 @@ function fold(
   verdict: Verdict,
   item: ConformanceScenario,
   spec: string,
+  history: History,
 ) {
   const current = results.get(verdict.id) as ClauseResult;
   const targeted = item.clauses.includes(verdict.id);
@@ -167,6 +173,7 @@ function fold(
     };
     if (verdict.witness.entries) witness.entries = verdict.witness.entries;
     if (verdict.witness.retainers) witness.retainers = verdict.witness.retainers;
+    witness.timeline = witnessTimeline(history, verdict.witness.entries);
     results.set(verdict.id, { id: verdict.id, verdict: "broken", witness });
     if (targeted) incidental.delete(verdict.id);
     else incidental.add(verdict.id);
