@@ -6,6 +6,9 @@ export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 /** The Python engine, as its README runs it (Debian's python3 and python3-websockets). */
 export const PYTHON_ENGINE = "/usr/bin/python3 engines/python-ssot/server.py";
 
+/** Accepts connections, then dies on its CRASH_AFTER-th frame (exit 70, a line on stderr). */
+export const CRASHING_ENGINE = "/usr/bin/python3 -B suites/launch/fixtures/crash_on_frame.py";
+
 /** A TypeScript file run by this Node with tsx, as a shell command from the repository. */
 export function tsxCommand(file: string, ...args: string[]): string {
   return [process.execPath, "--import", "tsx", file, ...args].map(quote).join(" ");

@@ -9,10 +9,9 @@ import { describe, expect, it } from "vitest";
 import { LaunchError } from "../../harness/adapters/launch/engine.ts";
 import { launchProcess } from "../../harness/adapters/launch/process.ts";
 import { groupMembers, groupRunning } from "../../harness/adapters/launch/process-group.ts";
-import { checkRemote } from "../../harness/adapters/remote/check.ts";
 import { SimSocket } from "../../harness/transport/client.ts";
 import { mintToken } from "../../harness/transport/token.ts";
-import { PYTHON_ENGINE, REPO, tsxCommand } from "./commands.ts";
+import { CRASHING_ENGINE, PYTHON_ENGINE, REPO } from "./commands.ts";
 
 /** Launches, expecting a LaunchError, and returns it. */
 async function launchFailure(...args: Parameters<typeof launchProcess>): Promise<LaunchError> {
@@ -49,7 +48,7 @@ function pidsOf(command: string): Promise<number[]> {
   });
 }
 
-describe("process launcher", () => {
+describe.concurrent("process launcher", () => {
   it("starts the Python engine with its port and secret, and stops it with nothing left", async () => {
     const engine = await launchProcess(PYTHON_ENGINE, { cwd: REPO });
     expect(engine.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
@@ -97,20 +96,25 @@ describe("process launcher", () => {
   });
 
   it("reports an engine that crashes mid-check with its exit code and stderr, nothing left", async () => {
-    // The checker's own first run is execute #1; #3 falls inside the first scenario.
-    const engine = await launchProcess(tsxCommand("suites/launch/fixtures/crash-on-execute.ts"), {
-      cwd: REPO,
-      env: { CRASH_AFTER: "3" },
-    });
-    const report = await checkRemote(
-      { url: engine.url, secret: engine.secret },
-      { scenarios: ["events-think-and-tools", "events-failures-and-cancel"] },
-    );
-    // The checker saw only sockets going away; the launcher knows why.
-    expect(report.failure ?? report.clauses.find((c) => c.verdict === "broken")).toBeDefined();
+    const engine = await launchProcess(CRASHING_ENGINE, { cwd: REPO, env: { CRASH_AFTER: "3" } });
+    const tab = new SimSocket(engine.url, { name: "t", token: mintToken(engine.secret, "alice") });
+    await tab.opened;
+    const execute = (runId: string) =>
+      tab.send({
+        type: "execute",
+        requestId: `q-${runId}`,
+        threadId: "thread-1",
+        runId,
+        agentName: "scripted",
+        input: { steps: [{ think: "step" }] },
+      });
+    execute("run-1");
+    execute("run-2"); // frame #3 (after auth) kills it, mid-check
+    // Over the wire a crash is only a socket that drops; the launcher knows why.
+    expect((await tab.closed).code).toBe(1006);
     const outcome = await engine.stop();
     expect(outcome.unexpectedExit).toContain("exited while being checked: exit code 70");
-    expect(outcome.unexpectedExit).toContain("| fatal: engine state corrupted at execute #3");
+    expect(outcome.unexpectedExit).toContain("| fatal: engine state corrupted at frame #3");
     await expectNoOrphans(engine.pid);
   });
 
