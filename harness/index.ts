@@ -3,6 +3,7 @@
 export { loadEngine } from "./adapters/load.ts";
 export { checkHistory } from "./checkers/index.ts";
 export type { Verdict, Witness } from "./checkers/verdict.ts";
+export { type CrosstalkConfig, defineConfig } from "./cli/config/define.ts";
 export * from "./conformance/baseline.ts";
 export { scenario } from "./conformance/build.ts";
 export { CONFORMANCE_SCENARIOS } from "./conformance/catalogue.ts";

@@ -2,8 +2,10 @@
 import { Command, CommanderError } from "commander";
 import { registerBench } from "./commands/bench.ts";
 import { registerExplore } from "./commands/explore.ts";
+import { registerReport } from "./commands/report.ts";
 import { registerRepro } from "./commands/repro.ts";
 import { registerRun } from "./commands/run.ts";
+import { useConfigFile } from "./config/hook.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 
 /** Each command registers itself from its own module. */
@@ -11,6 +13,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerRun,
   registerExplore,
   registerRepro,
+  registerReport,
   registerBench,
 ];
 
@@ -20,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)");
 
+  useConfigFile(program);
   for (const register of COMMANDS) register(program);
   return program;
 }

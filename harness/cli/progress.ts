@@ -109,17 +109,18 @@ export function exploreProgress(
 ) {
   const byRuns = budget.runs !== undefined;
   const total = (byRuns ? budget.runs : budget.seconds) ?? 1;
+  const done = (p: { runs: number; seconds: number }) =>
+    byRuns
+      ? `${p.runs}/${total} scenarios`
+      : `${p.seconds.toFixed(0)}/${total} s, ${p.runs} scenarios`;
   const bar = progressBar(
     "explore {engine} {bar} {done} | {found} found ({unexpected} unexpected){phase}",
     total,
-    { engine, done: "", found: 0, unexpected: 0, phase: "" },
+    { engine, done: done({ runs: 0, seconds: 0 }), found: 0, unexpected: 0, phase: "" },
     target,
   );
   return {
     update(p: ExploreProgressUpdate) {
-      const done = byRuns
-        ? `${p.runs}/${total} scenarios`
-        : `${p.seconds.toFixed(0)}/${total} s, ${p.runs} scenarios`;
       const phase =
         p.phase === "shrink"
           ? ` | shrinking ${p.detail ?? ""}`
@@ -128,7 +129,7 @@ export function exploreProgress(
             : "";
       bar.update(Math.min(byRuns ? p.runs : p.seconds, total), {
         engine,
-        done,
+        done: done(p),
         found: p.found,
         unexpected: p.unexpected,
         phase,

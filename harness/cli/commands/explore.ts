@@ -1,7 +1,7 @@
 /**
  * `crosstalk explore`: property-based exploration of one engine by many concurrent users, for a
  * time or a number of scenarios, under a scheduling strategy, in process or over real
- * WebSockets. Replays the engine's regression corpus first, prints a progress line, and ends with
+ * WebSockets. Replays the engine's regression corpus first, shows its progress, and ends with
  * every witness found and its replay line.
  */
 import type { Command } from "commander";
@@ -11,7 +11,7 @@ import { EngineLoadError } from "../../adapters/load.ts";
 import { readBaseline } from "../../conformance/baseline.ts";
 import { TRANSPORTS, type Transport } from "../../conformance/catalogue.ts";
 import { DEFAULT_CORPUS } from "../../explore/corpus.ts";
-import { type ExploreReport, explore, type Progress } from "../../explore/explorer.ts";
+import { type ExploreReport, explore } from "../../explore/explorer.ts";
 import { DEFAULT_BASELINE, makeTarget } from "../../explore/target.ts";
 import { EngineStartError } from "../../explore/trial.ts";
 import {
@@ -21,6 +21,7 @@ import {
   type StrategyName,
 } from "../../schedule/strategies.ts";
 import { CliError, EXIT } from "../exit-codes.ts";
+import { exploreProgress } from "../progress.ts";
 
 export interface ExploreCommandOptions {
   engine: string;
@@ -54,13 +55,16 @@ export async function exploreCommand(
     if (error instanceof EngineLoadError) throw new CliError(error.message, EXIT.engine);
     throw error;
   }
-  const progress = progressLine();
   const timeMs =
     options.timeSeconds === undefined && options.runs === undefined
       ? 60_000
       : options.timeSeconds === undefined
         ? undefined
         : options.timeSeconds * 1000;
+  const progress = exploreProgress(target.module.name, {
+    ...(options.runs !== undefined ? { runs: options.runs } : {}),
+    ...(timeMs !== undefined ? { seconds: timeMs / 1000 } : {}),
+  });
   let report: ExploreReport;
   try {
     report = await explore(target, {
@@ -70,41 +74,19 @@ export async function exploreCommand(
       ...(timeMs !== undefined ? { timeMs } : {}),
       corpus: options.corpus,
       ...(options.shrink ? {} : { shrink: false }),
-      onProgress: (p) => progress(describe(target.module.name, p)),
+      onProgress: (p) => progress.update(p),
     });
   } catch (error) {
     if (error instanceof EngineStartError) throw new CliError(error.message, EXIT.engine);
     throw error;
   } finally {
-    progress("");
+    progress.stop();
   }
   write(renderExploreReport(report));
   const unexpected =
     report.findings.some((f) => !f.expected) ||
     report.regressions.some((r) => r.outcome === "still-broken" && !r.expected);
   return { exitCode: unexpected ? EXIT.unexpected : EXIT.ok, report };
-}
-
-function describe(engine: string, p: Progress): string {
-  const base = `explore ${engine}: ${p.runs} scenarios · ${p.seconds.toFixed(1)} s · ${p.found} found (${p.unexpected} unexpected)`;
-  if (p.phase === "shrink") return `${base} · shrinking ${p.detail ?? ""}`;
-  if (p.phase === "corpus") return `${base} · replaying the corpus`;
-  return base;
-}
-
-/** A self-erasing line on a terminal; elsewhere a plain line every 10 s. */
-function progressLine(): (text: string) => void {
-  if (process.stderr.isTTY && !process.env.CI) {
-    return (text) =>
-      process.stderr.write(`\r\x1b[K${text.slice(0, (process.stderr.columns ?? 80) - 1)}`);
-  }
-  let last = 0;
-  return (text) => {
-    const now = performance.now();
-    if (text === "" || now - last < 10_000) return;
-    last = now;
-    process.stderr.write(`${text}\n`);
-  };
 }
 
 function positiveInteger(name: string) {

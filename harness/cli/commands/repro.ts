@@ -89,6 +89,11 @@ export function registerRepro(program: Command): void {
 A witness found with --transport ws is replayed over real WebSockets: the virtual timers follow
 the recorded picks, the frames cross real sockets (see \`crosstalk explore --help\`).
 
+Examples:
+  $ crosstalk repro ct1.…                      # the line \`crosstalk explore\` printed
+  $ crosstalk repro reports/out/witnesses/legacy-global/<clause>-<digest>.json --no-timeline
+  $ git bisect run npx crosstalk repro ct1.…   # the commit that broke (or fixed) it
+
 Exit codes: 1 the witness reproduces (the clause is broken), 0 it no longer does,
 2 bad token or file, 3 the engine failed to load or start.`,
     )

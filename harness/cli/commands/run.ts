@@ -1,21 +1,18 @@
 /** `crosstalk run`: check engines against the contract and print the conformance matrix. */
-import path from "node:path";
 import type { Command } from "commander";
-import { Option } from "commander";
-import { renderConsole } from "../../../reports/console.ts";
-import { resultsDocument, writeResults } from "../../../reports/results.ts";
+import { InvalidArgumentError, Option } from "commander";
+import { resultsDocument } from "../../../reports/results.ts";
+import { type ReporterName, writeReports } from "../../../reports/write.ts";
 import { bundledEngineNames, EngineLoadError, loadEngine } from "../../adapters/load.ts";
-import {
-  type Baseline,
-  type BaselineComparison,
-  compareWithBaseline,
-  isAsExpected,
-  readBaseline,
-} from "../../conformance/baseline.ts";
+import { type Baseline, readBaseline } from "../../conformance/baseline.ts";
 import { scenariosFor, TRANSPORTS, type Transport } from "../../conformance/catalogue.ts";
 import { checkEngine, type EngineReport } from "../../conformance/check-engine.ts";
 import type { EngineModule } from "../../contract/index.ts";
 import { CliError, EXIT } from "../exit-codes.ts";
+import { judge } from "../judge.ts";
+import { runProgress } from "../progress.ts";
+import { consoleColors, listReportFiles, outOption, reporterOption } from "../reporters.ts";
+import { parseShard, type Shard, shardPlan, shardUnits } from "../shard/plan.ts";
 
 export interface RunCommandOptions {
   engine: string[];
@@ -25,7 +22,10 @@ export interface RunCommandOptions {
   seed: string;
   /** In process (default) or over real WebSockets. */
   transport?: Transport;
-  json: boolean;
+  /** Reports to write: console to `write`, the others under `out`. */
+  reporters: readonly ReporterName[];
+  /** Only this machine's part of the run (`--shard i/n`). */
+  shard?: Shard;
 }
 
 export interface RunOutcome {
@@ -47,17 +47,34 @@ export async function runCommand(
   const baseline: Baseline = await readBaseline(options.baseline).catch((error: Error) => {
     throw new CliError(error.message, EXIT.usage);
   });
-  const progress = progressLine();
+  const transport = options.transport ?? "memory";
+  const shape = {
+    engines: options.engine,
+    scenarios: scenariosFor(transport)
+      .map((s) => s.scenario.name)
+      .filter((name) => !options.scenario || options.scenario.includes(name)),
+    transport,
+    seed: options.seed,
+  };
+  const units = options.shard ? shardUnits(shape, options.shard) : undefined;
+  const progress = runProgress(
+    units ? units.size : shape.engines.length,
+    units
+      ? [...units.values()].reduce((n, list) => n + list.length, 0)
+      : shape.engines.length * shape.scenarios.length,
+  );
   const reports: EngineReport[] = [];
-  const comparisons: BaselineComparison[] = [];
-  let engineFailed = false;
+  const specs: string[] = [];
   for (const spec of options.engine) {
+    const scenarios = units ? units.get(spec) : options.scenario;
+    if (units && !scenarios) continue;
+    specs.push(spec);
+    progress.engineStarted(spec);
     let module: EngineModule;
     try {
       module = await loadEngine(spec);
     } catch (error) {
       if (!(error instanceof EngineLoadError)) throw error;
-      engineFailed = true;
       reports.push({ name: spec, failure: error.message, clauses: [], scenarios: [] });
       continue;
     }
@@ -65,40 +82,34 @@ export async function runCommand(
       engineSpec: spec,
       seed: options.seed,
       ...(options.transport ? { transport: options.transport } : {}),
-      ...(options.scenario ? { scenarios: options.scenario } : {}),
-      onScenario: (done, total, name) => progress(`${module.name}: ${done}/${total} ${name}`),
+      ...(scenarios ? { scenarios } : {}),
+      onHistory: (_history, verdicts) => progress.verdicts(verdicts),
+      onScenario: (_done, _total, name) => progress.scenarioDone(name),
     });
-    if (report.failure) engineFailed = true;
     reports.push(report);
-    if (!report.failure) comparisons.push(compareWithBaseline(report, baseline));
   }
-  progress("");
-  write(
-    renderConsole(reports, comparisons, {
-      colors: process.stdout.isTTY === true && !process.env.NO_COLOR,
-    }),
-  );
-  if (options.json) {
-    const file = await writeResults(resultsDocument(reports), options.out);
-    write(`results: ${path.relative(process.cwd(), file)}\n`);
+  progress.stop();
+  // A shard cannot tell a stale entry: the break may be another shard's (judged at the merge).
+  const { exitCode } = judge(reports, baseline, { stale: !options.shard });
+  const document = resultsDocument(reports);
+  if (options.shard) Object.assign(document, { shard: shardPlan(shape, options.shard, specs) });
+  const files = await writeReports(document, {
+    reporters: options.reporters,
+    out: options.out,
+    colors: consoleColors(),
+    write,
+  });
+  if (options.shard) {
+    write(
+      `shard ${options.shard.index}/${options.shard.count}: ${units?.size ?? 0} engine(s); merge every shard's results.json with crosstalk report --merge\n`,
+    );
   }
-  const exitCode = engineFailed
-    ? EXIT.engine
-    : comparisons.every(isAsExpected)
-      ? EXIT.ok
-      : EXIT.unexpected;
+  listReportFiles(files, write);
   return { exitCode, reports };
 }
 
 function stdoutWrite(text: string): void {
   process.stdout.write(text);
-}
-
-/** A single self-erasing status line on a terminal; nothing in CI or when piped. */
-function progressLine(): (text: string) => void {
-  if (!process.stderr.isTTY || process.env.CI) return () => {};
-  return (text) =>
-    process.stderr.write(`\r\x1b[K${text.slice(0, (process.stderr.columns ?? 80) - 1)}`);
 }
 
 export function registerRun(program: Command): void {
@@ -112,7 +123,19 @@ export function registerRun(program: Command): void {
     .option("--all", "check every bundled engine (the default when no --engine is given)")
     .option("-s, --scenario <name...>", "only these contract scenarios (to replay a witness)")
     .option("--baseline <file>", "expected-verdict baseline", "engines/baseline.json")
-    .option("-o, --out <dir>", "where results.json is written", "reports/out")
+    .addOption(reporterOption())
+    .addOption(outOption())
+    .option(
+      "--shard <i/n>",
+      "run only part i of n of the engine × scenario units (merge with crosstalk report --merge)",
+      (value: string) => {
+        try {
+          return parseShard(value);
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      },
+    )
     .addOption(new Option("--seed <seed>", "seed for canaries").default("1"))
     .addOption(
       new Option(
@@ -122,7 +145,8 @@ export function registerRun(program: Command): void {
         .choices(TRANSPORTS)
         .default("memory"),
     )
-    .option("--no-json", "do not write results.json")
+    // Before --reporter existed; kept so older scripts work: takes json out of the reporters.
+    .addOption(new Option("--no-json", "do not write results.json").hideHelp())
     .addHelpText(
       "after",
       `
@@ -131,6 +155,9 @@ Examples:
   $ crosstalk run --engine ./my-engine.ts
   $ crosstalk run --engine ssot --scenario events-tool-calls
   $ crosstalk run --all --transport ws
+  $ crosstalk run --all --reporter console,junit,html --out reports/out
+  $ crosstalk run --all --shard 2/3 --out shard-2     # then: crosstalk report --merge shard-*/results.json
+  $ crosstalk run --config ci/crosstalk.config.ts     # settings from a config file; flags override it
 
 Exit codes: 0 as expected, 1 unexpected break or stale baseline, 2 bad usage, 3 engine failed to load or start.`,
     )
@@ -144,7 +171,10 @@ Exit codes: 0 as expected, 1 unexpected break or stale baseline, 2 bad usage, 3 
         out: options.out as string,
         seed: options.seed as string,
         transport: options.transport as Transport,
-        json: options.json as boolean,
+        reporters: (options.reporter as ReporterName[]).filter(
+          (r) => options.json !== false || r !== "json",
+        ),
+        ...(options.shard ? { shard: options.shard as Shard } : {}),
       });
       process.exitCode = outcome.exitCode;
     });

@@ -1,0 +1,50 @@
+/** `--reporter console,json,junit,html` and `--out <dir>`, shared by `run` and `report`. */
+import path from "node:path";
+import { InvalidArgumentError, Option } from "commander";
+import { REPORTERS, type ReporterName } from "../../reports/write.ts";
+
+export const DEFAULT_REPORTERS: readonly ReporterName[] = ["console", "json"];
+export const DEFAULT_OUT = "reports/out";
+
+/** "console,html" → ["console", "html"]; an unknown name is bad usage (exit 2). */
+export function parseReporters(value: string): ReporterName[] {
+  const names = value
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+  if (names.length === 0)
+    throw new InvalidArgumentError(`name at least one of ${REPORTERS.join(", ")}`);
+  const unknown = names.filter((name) => !(REPORTERS as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(
+      `unknown reporter${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => `"${n}"`).join(", ")} (known: ${REPORTERS.join(", ")})`,
+    );
+  }
+  return [...new Set(names)] as ReporterName[];
+}
+
+export function reporterOption(): Option {
+  return new Option(
+    "-r, --reporter <names>",
+    `reports to write, comma-separated: ${REPORTERS.join(", ")} (console to stdout, the others as files under --out)`,
+  )
+    .argParser(parseReporters)
+    .default([...DEFAULT_REPORTERS], DEFAULT_REPORTERS.join(","));
+}
+
+export function outOption(): Option {
+  return new Option("-o, --out <dir>", "where report files are written").default(DEFAULT_OUT);
+}
+
+/** Colours in the console report only on a terminal, and not when NO_COLOR is set. */
+export function consoleColors(): boolean {
+  return process.stdout.isTTY === true && !process.env.NO_COLOR;
+}
+
+/** One line per report file written, relative to the current directory when inside it. */
+export function listReportFiles(files: readonly string[], write: (text: string) => void): void {
+  for (const file of files) {
+    const relative = path.relative(process.cwd(), file);
+    write(`report: ${relative.startsWith("..") ? path.resolve(file) : relative}\n`);
+  }
+}

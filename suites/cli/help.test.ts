@@ -1,0 +1,28 @@
+// Every command explains itself: `--help` exits 0 and shows examples of the command in use.
+import { describe, expect, it } from "vitest";
+import { buildProgram } from "../../harness/cli/main.ts";
+import { crosstalkInProcess } from "./cli.ts";
+
+const commands = buildProgram().commands.map((command) => command.name());
+
+describe("crosstalk --help", () => {
+  it("lists every command, and the global --config", async () => {
+    const { code, stdout } = await crosstalkInProcess("--help");
+    expect(code).toBe(0);
+    for (const name of ["run", "explore", "repro", "report", "bench", ...commands]) {
+      expect(stdout).toMatch(new RegExp(`^  ${name}\\b`, "m"));
+    }
+    expect(stdout).toContain("--config <file>");
+  });
+
+  for (const name of commands) {
+    it(`${name} --help: exit 0, with examples and exit codes`, async () => {
+      const { code, stdout } = await crosstalkInProcess(name, "--help");
+      expect(code).toBe(0);
+      expect(stdout).toContain(`Usage: crosstalk ${name}`);
+      expect(stdout).toContain("Examples:");
+      expect(stdout).toContain(`$ crosstalk ${name} `);
+      expect(stdout).toMatch(/Exit codes?:/);
+    });
+  }
+});
