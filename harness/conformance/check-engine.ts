@@ -62,6 +62,8 @@ export interface CheckEngineOptions {
   onHistory?: (history: History, verdicts: Verdict[]) => void;
   /** In process (default), or over real WebSockets, where the security scenarios run too. */
   transport?: Transport;
+  /** The harness's own limits on each scenario (a slow engine may need more real time). */
+  limits?: { realDeadlineMs?: number; maxEntries?: number };
 }
 
 export async function checkEngine(
@@ -83,6 +85,7 @@ export async function checkEngine(
   for (const item of selected) {
     const history = await run(module, item.scenario, {
       ...item.options,
+      ...options.limits,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(item.options?.checkRetention && !needsRetainers(results, incidental, item)
         ? { retention: { maxSnapshots: 0 } }

@@ -92,6 +92,24 @@ describe("crosstalk.config.ts", () => {
     expect(resultsIn(out).engines.map((e) => e.name)).toEqual(["ssot"]);
   });
 
+  it("its limits bound each scenario, like --max-history-entries", async () => {
+    const file = writeConfig(
+      `{ engines: ["ssot"], budgets: { scenarios: ["events-think-and-tools"] }, limits: { maxHistoryEntries: 5 }, reporters: ["console"] }`,
+    );
+    const { code, stdout } = await crosstalkInProcess("run", "--config", file);
+    expect(code).toBe(1);
+    expect(stdout).toContain("stopped recording after 5 history entries");
+    // The flag overrides it: a bound high enough, and the reference is as expected again.
+    const { code: again } = await crosstalkInProcess(
+      "run",
+      "--config",
+      file,
+      "--max-history-entries",
+      "100000",
+    );
+    expect(again).toBe(0);
+  });
+
   it("supplies explore's engine and budget", async () => {
     const file = writeConfig(
       `{ engines: ["ssot"], budgets: { explore: { runs: 3, strategy: "fifo", seed: 5 } } }`,

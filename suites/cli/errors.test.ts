@@ -121,6 +121,13 @@ const CASES: Case[] = [
     message: "--shard 4/3: the shard must be between 1 and 3",
   },
   {
+    what: "a scenario timeout that is not a positive number",
+    args: ["run", "--scenario-timeout", "0"],
+    code: 2,
+    stream: "stderr",
+    message: "--scenario-timeout takes a positive whole number",
+  },
+  {
     what: "an unreadable baseline",
     args: ["run", "--engine", "ssot", "--baseline", "nope.json"],
     code: 2,

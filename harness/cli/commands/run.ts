@@ -10,6 +10,12 @@ import { checkEngine, type EngineReport } from "../../conformance/check-engine.t
 import type { EngineModule } from "../../contract/index.ts";
 import { CliError, EXIT } from "../exit-codes.ts";
 import { judge } from "../judge.ts";
+import {
+  limitsFrom,
+  maxHistoryEntriesOption,
+  type ScenarioLimits,
+  scenarioTimeoutOption,
+} from "../limits.ts";
 import { runProgress } from "../progress.ts";
 import { consoleColors, listReportFiles, outOption, reporterOption } from "../reporters.ts";
 import { parseShard, type Shard, shardPlan, shardUnits } from "../shard/plan.ts";
@@ -26,6 +32,8 @@ export interface RunCommandOptions {
   reporters: readonly ReporterName[];
   /** Only this machine's part of the run (`--shard i/n`). */
   shard?: Shard;
+  /** The harness's bounds on each scenario (`--scenario-timeout`, `--max-history-entries`). */
+  limits?: ScenarioLimits;
 }
 
 export interface RunOutcome {
@@ -83,6 +91,7 @@ export async function runCommand(
       seed: options.seed,
       ...(options.transport ? { transport: options.transport } : {}),
       ...(scenarios ? { scenarios } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
       onHistory: (_history, verdicts) => progress.verdicts(verdicts),
       onScenario: (_done, _total, name) => progress.scenarioDone(name),
     });
@@ -136,6 +145,8 @@ export function registerRun(program: Command): void {
         }
       },
     )
+    .addOption(scenarioTimeoutOption())
+    .addOption(maxHistoryEntriesOption())
     .addOption(new Option("--seed <seed>", "seed for canaries").default("1"))
     .addOption(
       new Option(
@@ -175,6 +186,7 @@ Exit codes: 0 as expected, 1 unexpected break or stale baseline, 2 bad usage, 3 
           (r) => options.json !== false || r !== "json",
         ),
         ...(options.shard ? { shard: options.shard as Shard } : {}),
+        ...(limitsFrom(options) ? { limits: limitsFrom(options) } : {}),
       });
       process.exitCode = outcome.exitCode;
     });
