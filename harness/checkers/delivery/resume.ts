@@ -4,7 +4,7 @@
  */
 import { isTerminalType } from "../../contract/index.ts";
 import type { CallEntry } from "../../run/history.ts";
-import { connectedThroughout } from "../concurrency.ts";
+import { connectedThroughout } from "../concurrency/run-queries.ts";
 import { broken, held, notChecked, type Verdict } from "../verdict.ts";
 import {
   type ConnectionView,
