@@ -156,6 +156,38 @@ describe("crosstalk report --merge", () => {
     ]);
   });
 
+  it("merges separate runs on different engines into one matrix, each engine once", async () => {
+    const runs = [
+      ["ssot", tempDir()],
+      ["suites/fixtures/bad-engines/never-settles.ts", tempDir()],
+    ];
+    for (const [engine, out] of runs) {
+      await crosstalkInProcess(
+        ...["run", "--engine", engine as string, "--scenario", "events-think-and-tools"],
+        ...["--reporter", "json", "--out", out as string],
+      );
+    }
+    const files = runs.map(([, out]) => path.join(out as string, "results.json"));
+    const merged = tempDir();
+    const { code, stdout } = await crosstalkInProcess(
+      ...["report", "--merge", ...files, "--reporter", "console,junit", "--out", merged],
+    );
+    // never-settles breaks clauses no baseline lists: the merged run fails as its own run did.
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/clause\s+ssot\s+never-settles/);
+    expect(stdout).toContain("never-settles: unexpected breaks:");
+    expect(readFileSync(path.join(merged, "junit.xml"), "utf8")).toContain("never-settles");
+
+    const twice = await crosstalkInProcess(
+      "report",
+      "--merge",
+      files[0] as string,
+      files[0] as string,
+    );
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain("engine ssot is in both");
+  });
+
   it("refuses shards that do not make one whole run", () => {
     const plan = {
       count: 3,
