@@ -9,11 +9,14 @@ import type { BenchDocument, BenchEngine, BenchFigure } from "./bench-schema.ts"
 
 export function formatValue(value: number | null, unit: BenchFigure["unit"]): string {
   if (value === null) return "—";
-  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
-  const text = value.toLocaleString("en-US", {
-    maximumFractionDigits: digits,
-    minimumFractionDigits: digits,
-  });
+  const magnitude = Math.abs(value);
+  const text =
+    magnitude > 0 && magnitude < 1
+      ? value.toPrecision(2)
+      : value.toLocaleString("en-US", {
+          maximumFractionDigits: magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 2,
+          minimumFractionDigits: magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 2,
+        });
   return unit === "%" ? `${text} %` : text;
 }
 
@@ -50,18 +53,29 @@ function figureRows(engines: readonly BenchEngine[]): BenchFigure[] {
   return [...seen.values()];
 }
 
-/** The reference's ms per run at each in-process user count, and the spread from 10 users up. */
+/**
+ * The reference's cost per run at each in-process user count, and its spread from 10 users up:
+ * in wall time, and in CPU time when measured (steadier on a shared machine).
+ */
 export function referenceScaling(document: BenchDocument): string | undefined {
   const reference = document.engines.find((engine) => engine.reference);
   const points = (reference?.figures ?? [])
     .filter((f) => f.kind === "runs-per-second" && f.transport === "in-process" && f.value)
-    .map((f) => ({ users: f.users ?? 0, msPerRun: 1000 / (f.value as number) }));
+    .map((f) => ({
+      users: f.users ?? 0,
+      wall: 1000 / (f.value as number),
+      cpu: f.detail?.cpuMsPerRun,
+    }));
   const from10 = points.filter((p) => p.users >= 10);
   if (from10.length < 2) return undefined;
-  const costs = from10.map((p) => p.msPerRun);
-  const spread = (Math.max(...costs) / Math.min(...costs) - 1) * 100;
-  const list = points.map((p) => `${p.users}: ${p.msPerRun.toFixed(3)} ms`).join(", ");
-  return `reference cost per run in process (users: ms/run): ${list}; spread from 10 users up ${spread.toFixed(1)} % (aim ≤ 10 %)`;
+  const spread = (costs: number[]) => (Math.max(...costs) / Math.min(...costs) - 1) * 100;
+  const wall = `wall ${points.map((p) => `${p.users}: ${p.wall.toFixed(2)}`).join(", ")} ms (spread from 10 users up ${spread(from10.map((p) => p.wall)).toFixed(0)} %)`;
+  const cpuPoints = from10.filter((p) => p.cpu !== undefined);
+  const cpu =
+    cpuPoints.length === from10.length
+      ? `; CPU ${points.map((p) => `${p.users}: ${p.cpu?.toFixed(2)}`).join(", ")} ms (spread ${spread(cpuPoints.map((p) => p.cpu as number)).toFixed(0)} %)`
+      : "";
+  return `reference cost per run in process, by users: ${wall}${cpu}; aim: within 10 % from 10 to 1,000 users`;
 }
 
 export function renderBenchConsole(document: BenchDocument): string {
@@ -110,7 +124,7 @@ export function renderBenchConsole(document: BenchDocument): string {
   const overhead = reference?.figures.find((f) => f.kind === "checking-overhead");
   if (overhead?.value !== null && overhead?.value !== undefined) {
     out.push(
-      `reference checking overhead at ${overhead.users} users: ${overhead.value.toFixed(1)} % of the unchecked run's time (aim < 25 %)`,
+      `reference checking overhead at ${overhead.users} users: ${overhead.value.toFixed(0)} % of the unchecked run's wall time${overhead.detail?.cpuOverheadPercent !== undefined ? `, ${overhead.detail.cpuOverheadPercent.toFixed(0)} % of its CPU time` : ""} (aim < 25 %)`,
     );
   }
   return `${out.join("\n")}\n`;

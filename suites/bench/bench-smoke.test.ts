@@ -86,6 +86,23 @@ describe("crosstalk bench, smoke run", () => {
     }
   });
 
+  it("keeps CPU time beside wall time for the in-process runs and the checking overhead", () => {
+    for (const engine of written.engines) {
+      for (const figure of engine.figures.filter((f) => f.transport === "in-process")) {
+        if (figure.kind === "runs-per-second") {
+          expect(figure.detail?.cpuMsPerRun, `${engine.name} ${figure.id}`).toBeGreaterThan(0);
+        }
+        if (figure.kind === "checking-overhead") {
+          expect(figure.derivedFrom).toEqual([
+            "scenario-time-unchecked.in-process.3",
+            "scenario-time-checked.in-process.3",
+          ]);
+          expect(figure.detail?.cpuOverheadPercent, engine.name).toEqual(expect.any(Number));
+        }
+      }
+    }
+  });
+
   it("computes every ratio against the reference's figure from the same run", () => {
     const reference = written.engines.find((e) => e.reference);
     const refValue = new Map(reference?.figures.map((f) => [f.id, f.value]));

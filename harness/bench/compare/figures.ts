@@ -69,8 +69,13 @@ export function measured(
     value: Number.isFinite(stats.mean) ? stats.mean : null,
     rme: stats.rme,
     samples: stats.samples,
-    ...(detail ? { detail } : {}),
+    ...(detail ? { detail: finiteOnly(detail) } : {}),
   };
+}
+
+/** JSON has no NaN: a detail that could not be measured is left out. */
+function finiteOnly(detail: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(detail).filter(([, v]) => Number.isFinite(v)));
 }
 
 export function failed(kind: FigureKind, where: FigureWhere, error: unknown): BenchFigure {
@@ -109,8 +114,22 @@ export function overhead(
     rme: value === 0 ? null : (pointsError / Math.abs(value)) * 100,
     samples: Math.min(unchecked.samples, checked.samples),
     derivedFrom: from,
-    detail: { uncheckedMs: unchecked.value, checkedMs: checked.value, marginPoints: pointsError },
+    detail: {
+      uncheckedMs: unchecked.value,
+      checkedMs: checked.value,
+      marginPoints: pointsError,
+      ...cpuOverhead(unchecked, checked),
+    },
   };
+}
+
+/** The same overhead in CPU time, which other processes on the machine disturb far less. */
+function cpuOverhead(unchecked: BenchFigure, checked: BenchFigure): Record<string, number> {
+  const u = unchecked.detail?.cpuMs;
+  const c = checked.detail?.cpuMs;
+  if (u === undefined || c === undefined || !Number.isFinite(u) || !Number.isFinite(c) || u === 0)
+    return {};
+  return { cpuOverheadPercent: (c / u - 1) * 100 };
 }
 
 /** Marks figures whose workload broke a clause, and sets every ratio against the reference. */

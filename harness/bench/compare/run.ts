@@ -133,11 +133,17 @@ async function benchEngine(
         continue;
       }
       if (transport === "in-process") {
-        await figure(
-          "runs-per-second",
-          where,
-          async () => (await runsPerSecond(module, workload, budget)).throughput,
-        );
+        try {
+          const runs = await runsPerSecond(module, workload, budget);
+          engine.figures.push(
+            measured("runs-per-second", where, runs.throughput, {
+              msPerRun: runs.perRun.mean,
+              cpuMsPerRun: runs.cpuMsPerRun,
+            }),
+          );
+        } catch (error) {
+          engine.figures.push(failed("runs-per-second", where, error));
+        }
         continue;
       }
       try {
@@ -170,10 +176,12 @@ async function benchEngine(
     costError = error;
   }
   const unchecked = cost
-    ? measured("scenario-time-unchecked", atWorkload, cost.unchecked)
+    ? measured("scenario-time-unchecked", atWorkload, cost.unchecked, {
+        cpuMs: cost.uncheckedCpuMs,
+      })
     : failed("scenario-time-unchecked", atWorkload, costError);
   const checkedTime = cost
-    ? measured("scenario-time-checked", atWorkload, cost.checked)
+    ? measured("scenario-time-checked", atWorkload, cost.checked, { cpuMs: cost.checkedCpuMs })
     : failed("scenario-time-checked", atWorkload, costError);
   engine.figures.push(unchecked, checkedTime, overhead(atWorkload, unchecked, checkedTime));
 
