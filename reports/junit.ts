@@ -1,7 +1,9 @@
 /**
  * JUnit XML: one test suite per engine, one test case per clause. An unexpected break is a
- * failure carrying its witness and replay command; a break the baseline expects, and a clause
- * that could not be checked, are skipped with the reason, so CI systems count them right.
+ * failure carrying its witness, who holds what it retained and its replay command; a baseline
+ * entry that now holds (stale) is a failure too, as it fails the run; a break the baseline
+ * expects, and a clause that could not be checked, are skipped with the reason, so CI systems
+ * count them right.
  */
 import type { ClauseResult, EngineReport } from "../harness/conformance/check-engine.ts";
 
@@ -38,10 +40,11 @@ function suite(report: EngineReport): { xml: string; counts: SuiteCounts } {
       "    </testcase>",
     );
   }
+  const stale = new Set<string>(report.stale ?? []);
   for (const clause of report.clauses) {
     counts.tests += 1;
     const open = `    <testcase classname="${classname}" name="${attr(clause.id)}">`;
-    const body = caseBody(clause);
+    const body = stale.has(clause.id) ? staleBody(clause) : caseBody(clause);
     if (body.kind === "failure") counts.failures += 1;
     if (body.kind === "skipped") counts.skipped += 1;
     cases.push(body.xml ? `${open}\n${body.xml}\n    </testcase>` : `${open}</testcase>`);
@@ -62,6 +65,9 @@ function caseBody(clause: ClauseResult): { kind: "pass" | "failure" | "skipped";
   const detail = [
     summary,
     clause.witness?.scenario ? `scenario: ${clause.witness.scenario}` : "",
+    ...(clause.witness?.retainers ?? []).map(
+      (r) => `held by: ${r.path}${r.count > 1 ? ` (×${r.count})` : ""}`,
+    ),
     clause.witness?.replay ? `replay: ${clause.witness.replay}` : "",
   ]
     .filter(Boolean)
@@ -75,6 +81,14 @@ function caseBody(clause: ClauseResult): { kind: "pass" | "failure" | "skipped";
   return {
     kind: "failure",
     xml: `      <failure message="${attr(summary)}" type="${attr(clause.id)}">${text(detail)}</failure>`,
+  };
+}
+
+function staleBody(clause: ClauseResult): { kind: "failure"; xml: string } {
+  const message = `stale baseline: the baseline lists ${clause.id} as broken, but it held; remove it from engines/baseline.json`;
+  return {
+    kind: "failure",
+    xml: `      <failure message="${attr(message)}" type="stale-baseline">${text(message)}</failure>`,
   };
 }
 

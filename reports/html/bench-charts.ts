@@ -49,7 +49,7 @@ function chart(
   const first = bars[0]?.figure;
   if (!first) return "";
   const max = Math.max(
-    ...bars.map((b) => (b.figure.value ?? 0) * (1 + (b.figure.rme ?? 0) / 100)),
+    ...bars.map((b) => Math.abs(b.figure.value ?? 0) * (1 + (b.figure.rme ?? 0) / 100)),
     Number.MIN_VALUE,
   );
   const height = bars.length * (BAR + 6) + 8;
@@ -71,15 +71,17 @@ function chart(
       );
       return;
     }
-    const w = Math.max(1, (value / max) * PLOT);
+    // A negative figure (a checking overhead below zero is noise) is drawn by its size.
+    const size = Math.abs(value);
+    const w = Math.max(1, (size / max) * PLOT);
     const cls = `bar${bar.reference ? " reference" : ""}${marked ? " marked" : ""}`;
     out.push(
       `<rect class="${cls}" x="${LABEL}" y="${y}" width="${w.toFixed(1)}" height="${BAR}"><title>${esc(bar.engine)}: ${value} ${esc(unit)} ±${rme ?? 0}%${marked ? " (its workload broke a clause)" : ""}</title></rect>`,
     );
     if (rme) {
-      const half = (value * rme) / 100 / max;
-      const x1 = LABEL + Math.max(0, (value / max - half) * PLOT);
-      const x2 = LABEL + (value / max + half) * PLOT;
+      const half = (size * rme) / 100 / max;
+      const x1 = LABEL + Math.max(0, (size / max - half) * PLOT);
+      const x2 = LABEL + (size / max + half) * PLOT;
       out.push(
         `<line class="rme" x1="${x1.toFixed(1)}" y1="${y + BAR / 2}" x2="${x2.toFixed(1)}" y2="${y + BAR / 2}"/>`,
       );

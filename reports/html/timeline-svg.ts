@@ -46,7 +46,7 @@ export function timelineSvg(timeline: WitnessTimeline, caption: string): string 
     const x = laneX(i);
     out.push(
       `<line class="lane lane-${lane.kind}" x1="${x}" y1="${HEAD - 14}" x2="${x}" y2="${height - 6}"/>`,
-      `<text class="lane-title" x="${x - 6}" y="18">${esc(clip(lane.title, 26))}<title>${esc(lane.title)}</title></text>`,
+      `<g class="lane-head"><title>${esc(lane.title)}</title><text class="lane-title" x="${x - 6}" y="18">${esc(clip(lane.title, 26))}</text></g>`,
       lane.kind === "engine"
         ? ""
         : `<text class="lane-kind" x="${x - 6}" y="32">${lane.kind}</text>`,
