@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { REFERENCE_ENGINE } from "../../../engines/index.ts";
 import { renderBenchConsole } from "../../../reports/bench-console.ts";
 import { type BenchDocument, benchSchema } from "../../../reports/bench-schema.ts";
@@ -99,7 +99,11 @@ export function registerBench(program: Command): void {
       positiveInteger("--iterations"),
       6,
     )
-    .option("--users <list>", "concurrent-user counts", userCounts, DEFAULT_USERS)
+    .addOption(
+      new Option("--users <list>", "concurrent-user counts, comma-separated")
+        .argParser(userCounts)
+        .default(DEFAULT_USERS, DEFAULT_USERS.join(",")),
+    )
     .option("--no-ws", "measure in process only, not over WebSockets")
     .option("--no-warmup", "skip tinybench's warm-up iterations")
     .option("--out <dir>", "where bench.json is written", "reports/out")

@@ -3,6 +3,12 @@ import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
 import { resultsDocument } from "../../../reports/results.ts";
 import { type ReporterName, writeReports } from "../../../reports/write.ts";
+import {
+  checkLaunched,
+  type LaunchSpec,
+  launchName,
+} from "../../adapters/launch/check-launched.ts";
+import { launchSpecFrom, parseMount } from "../../adapters/launch/spec.ts";
 import { bundledEngineNames, EngineLoadError, loadEngine } from "../../adapters/load.ts";
 import { type Baseline, readBaseline } from "../../conformance/baseline.ts";
 import { scenariosFor, TRANSPORTS, type Transport } from "../../conformance/catalogue.ts";
@@ -34,6 +40,8 @@ export interface RunCommandOptions {
   shard?: Shard;
   /** The harness's bounds on each scenario (`--scenario-timeout`, `--max-history-entries`). */
   limits?: ScenarioLimits;
+  /** `--command`/`--image`: start this engine, check it over the wire, stop it (`engine` unused). */
+  launch?: LaunchSpec;
 }
 
 export interface RunOutcome {
@@ -73,7 +81,16 @@ export async function runCommand(
   );
   const reports: EngineReport[] = [];
   const specs: string[] = [];
-  for (const spec of options.engine) {
+  if (options.launch) {
+    progress.engineStarted(launchName(options.launch));
+    const { report } = await checkLaunched(options.launch, {
+      seed: options.seed,
+      ...(options.scenario ? { scenarios: options.scenario } : {}),
+      onScenario: (_done, _total, name) => progress.scenarioDone(name),
+    });
+    reports.push(report);
+  }
+  for (const spec of options.launch ? [] : options.engine) {
     const scenarios = units ? units.get(spec) : options.scenario;
     if (units && !scenarios) continue;
     specs.push(spec);
@@ -166,6 +183,8 @@ Examples:
   $ crosstalk run --engine ./my-engine.ts
   $ crosstalk run --engine ssot --scenario events-tool-calls
   $ crosstalk run --all --transport ws
+  $ crosstalk run --command "python3 engines/python-ssot/server.py"   # an engine in any language
+  $ crosstalk run --image my-engine:latest                            # in a container
   $ crosstalk run --all --reporter console,junit,html --out reports/out
   $ crosstalk run --all --shard 2/3 --out shard-2     # then: crosstalk report --merge shard-*/results.json
   $ crosstalk run --config ci/crosstalk.config.ts     # settings from a config file; flags override it
