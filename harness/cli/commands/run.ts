@@ -147,6 +147,29 @@ export function registerRun(program: Command): void {
       `bundled engine name (${bundledEngineNames().join(", ")}) or path to a module exporting an engine factory`,
     )
     .option("--all", "check every bundled engine (the default when no --engine is given)")
+    .addOption(
+      new Option(
+        "--command <cmd>",
+        "start the engine with this shell command (CROSSTALK_PORT, CROSSTALK_SECRET in its environment), check it over the wire, stop it",
+      ).conflicts(["engine", "all", "image"]),
+    )
+    .addOption(
+      new Option(
+        "--image <name>",
+        "start the engine from this container image (testcontainers; CROSSTALK_PORT, CROSSTALK_SECRET), check it over the wire, remove it",
+      ).conflicts(["engine", "all"]),
+    )
+    .option(
+      "--mount <host:container...>",
+      "with --image: bind-mount a host path read-only",
+      (value: string, previous: ReturnType<typeof parseMount>[] = []) => {
+        try {
+          return [...previous, parseMount(value)];
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      },
+    )
     .option("-s, --scenario <name...>", "only these contract scenarios (to replay a witness)")
     .option("--baseline <file>", "expected-verdict baseline", "engines/baseline.json")
     .addOption(reporterOption())
@@ -193,14 +216,21 @@ Exit codes: 0 as expected, 1 unexpected break or stale baseline, 2 bad usage, 3 
     )
     .action(async (options: Record<string, unknown>) => {
       const engines = (options.engine as string[] | undefined) ?? [];
+      const launch = launchSpecFrom(options);
+      if (options.mount && !options.image) throw new CliError("--mount needs --image", EXIT.usage);
       const outcome = await runCommand({
-        engine:
-          options.all || engines.length === 0 ? [...bundledEngineNames(), ...engines] : engines,
+        ...(launch ? { launch } : {}),
+        engine: launch
+          ? [launchName(launch)]
+          : options.all || engines.length === 0
+            ? [...bundledEngineNames(), ...engines]
+            : engines,
         ...(options.scenario ? { scenario: options.scenario as string[] } : {}),
         baseline: options.baseline as string,
         out: options.out as string,
         seed: options.seed as string,
-        transport: options.transport as Transport,
+        // A launched engine is reached over the wire: its scenarios are the ws ones.
+        transport: launch ? "ws" : (options.transport as Transport),
         reporters: (options.reporter as ReporterName[]).filter(
           (r) => options.json !== false || r !== "json",
         ),
