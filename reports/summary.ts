@@ -70,9 +70,7 @@ export function renderSummary(
     const expected = reports.reduce((n, r) => n + countOutcomes(r.clauses).expected, 0);
     lines.push(
       c.green(`✓ ${reports.length} engine(s) as expected`) +
-        (expected > 0
-          ? c.dim(` (${expected} expected break(s); witnesses in the HTML report)`)
-          : ""),
+        (expected > 0 ? c.dim(` (${expected} break(s) the baseline expects)`) : ""),
     );
   } else {
     for (const problem of problems) lines.push(c.red(`✗ ${problem}`));
