@@ -1,7 +1,9 @@
-/** `--reporter console,json,junit,html` and `--out <dir>`, shared by `run` and `report`. */
+/** `--reporter console,json,junit,html`, `--out <dir>` and `--bench`, shared by `run` and `report`. */
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { InvalidArgumentError, Option } from "commander";
 import { REPORTERS, type ReporterName } from "../../reports/write.ts";
+import { CliError, EXIT } from "./exit-codes.ts";
 
 export const DEFAULT_REPORTERS: readonly ReporterName[] = ["console", "json"];
 export const DEFAULT_OUT = "reports/out";
@@ -46,5 +48,36 @@ export function listReportFiles(files: readonly string[], write: (text: string) 
   for (const file of files) {
     const relative = path.relative(process.cwd(), file);
     write(`report: ${relative.startsWith("..") ? path.resolve(file) : relative}\n`);
+  }
+}
+
+export function benchOption(): Option {
+  return new Option(
+    "--bench <bench.json>",
+    "benchmark results for the HTML report's charts (default: bench.json under --out, if there is one)",
+  );
+}
+
+/**
+ * The bench document the HTML report draws: the file named, else `bench.json` in the output
+ * directory when `crosstalk bench` left one there, else none. A named file that cannot be read
+ * is bad usage; its shape is the HTML report's to check (it shows what does not match).
+ */
+export async function readBench(named: string | undefined, out: string): Promise<unknown> {
+  const file = named ?? path.join(out, "bench.json");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if (named === undefined) return undefined;
+    throw new CliError(
+      `cannot read bench results ${file}: ${(error as Error).message}`,
+      EXIT.usage,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${file} is not JSON: ${(error as Error).message}`, EXIT.usage);
   }
 }

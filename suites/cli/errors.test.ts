@@ -128,6 +128,13 @@ const CASES: Case[] = [
     message: "--scenario-timeout takes a positive whole number",
   },
   {
+    what: "bench results that cannot be read",
+    args: ["run", "--engine", "ssot", "--reporter", "html", "--bench", "nope/bench.json"],
+    code: 2,
+    stream: "stderr",
+    message: "crosstalk: cannot read bench results nope/bench.json: ENOENT",
+  },
+  {
     what: "an unreadable baseline",
     args: ["run", "--engine", "ssot", "--baseline", "nope.json"],
     code: 2,

@@ -62,6 +62,19 @@ describe("crosstalk run", () => {
     expect(stdout).toContain(`report: ${path.join(out, "junit.xml")}`);
   });
 
+  it("the HTML report draws bench.json when crosstalk bench left one under --out", async () => {
+    const out = tempDir();
+    const args = ["run", "--engine", "ssot", "--scenario", "events-think-and-tools"];
+    await crosstalkInProcess(...args, "--reporter", "html", "--out", out);
+    expect(readFileSync(path.join(out, "report.html"), "utf8")).not.toContain('class="bench"');
+    // Not a valid bench document: the page says so in its benchmark section, which shows it was read.
+    writeFileSync(path.join(out, "bench.json"), "{}");
+    await crosstalkInProcess(...args, "--reporter", "html", "--out", out);
+    expect(readFileSync(path.join(out, "report.html"), "utf8")).toContain(
+      "the benchmark document does not match its schema",
+    );
+  });
+
   it("--no-json, kept for older scripts, writes no results.json", async () => {
     const out = tempDir();
     const { code } = await crosstalkInProcess(

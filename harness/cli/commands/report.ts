@@ -9,7 +9,14 @@ import { type ReporterName, writeReports } from "../../../reports/write.ts";
 import { readBaseline } from "../../conformance/baseline.ts";
 import { CliError, EXIT } from "../exit-codes.ts";
 import { judge } from "../judge.ts";
-import { consoleColors, listReportFiles, outOption, reporterOption } from "../reporters.ts";
+import {
+  benchOption,
+  consoleColors,
+  listReportFiles,
+  outOption,
+  readBench,
+  reporterOption,
+} from "../reporters.ts";
 import { MergeError, mergeShards, type ShardDocument } from "../shard/merge.ts";
 import { ResultsFileError, readResultsFile } from "../shard/read.ts";
 
@@ -17,6 +24,8 @@ export interface ReportCommandOptions {
   merge: string[];
   reporters: readonly ReporterName[];
   out: string;
+  /** bench.json for the HTML report (default: the one under `out`, if any). */
+  bench?: string;
   baseline: string;
 }
 
@@ -49,6 +58,9 @@ export async function reportCommand(
     out: options.out,
     colors: consoleColors(),
     write,
+    ...(options.reporters.includes("html")
+      ? { bench: await readBench(options.bench, options.out) }
+      : {}),
   });
   listReportFiles(files, write);
   return exitCode;
@@ -64,6 +76,7 @@ export function registerReport(program: Command): void {
     )
     .addOption(reporterOption())
     .addOption(outOption())
+    .addOption(benchOption())
     .option("--baseline <file>", "expected-verdict baseline", "engines/baseline.json")
     .addHelpText(
       "after",
@@ -86,6 +99,7 @@ unreadable or mismatched results file, a missing shard), 3 an engine failed to l
         merge: options.merge as string[],
         reporters: options.reporter as ReporterName[],
         out: options.out as string,
+        ...(options.bench ? { bench: options.bench as string } : {}),
         baseline: options.baseline as string,
       });
     });

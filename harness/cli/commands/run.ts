@@ -23,7 +23,14 @@ import {
   scenarioTimeoutOption,
 } from "../limits.ts";
 import { runProgress } from "../progress.ts";
-import { consoleColors, listReportFiles, outOption, reporterOption } from "../reporters.ts";
+import {
+  benchOption,
+  consoleColors,
+  listReportFiles,
+  outOption,
+  readBench,
+  reporterOption,
+} from "../reporters.ts";
 import { parseShard, type Shard, shardPlan, shardUnits } from "../shard/plan.ts";
 
 export interface RunCommandOptions {
@@ -31,6 +38,8 @@ export interface RunCommandOptions {
   scenario?: string[];
   baseline: string;
   out: string;
+  /** bench.json for the HTML report (default: the one under `out`, if any). */
+  bench?: string;
   seed: string;
   /** In process (default) or over real WebSockets. */
   transport?: Transport;
@@ -63,6 +72,10 @@ export async function runCommand(
   const baseline: Baseline = await readBaseline(options.baseline).catch((error: Error) => {
     throw new CliError(error.message, EXIT.usage);
   });
+  // Read before the run, so a bad --bench is reported at once, not after every scenario.
+  const bench = options.reporters.includes("html")
+    ? await readBench(options.bench, options.out)
+    : undefined;
   const transport = options.transport ?? "memory";
   const shape = {
     engines: options.engine,
@@ -124,6 +137,7 @@ export async function runCommand(
     out: options.out,
     colors: consoleColors(),
     write,
+    ...(bench !== undefined ? { bench } : {}),
   });
   if (options.shard) {
     write(
@@ -174,6 +188,7 @@ export function registerRun(program: Command): void {
     .option("--baseline <file>", "expected-verdict baseline", "engines/baseline.json")
     .addOption(reporterOption())
     .addOption(outOption())
+    .addOption(benchOption())
     .option(
       "--shard <i/n>",
       "run only part i of n of the engine × scenario units (merge with crosstalk report --merge)",
@@ -228,6 +243,7 @@ Exit codes: 0 as expected, 1 unexpected break or stale baseline, 2 bad usage, 3 
         ...(options.scenario ? { scenario: options.scenario as string[] } : {}),
         baseline: options.baseline as string,
         out: options.out as string,
+        ...(options.bench ? { bench: options.bench as string } : {}),
         seed: options.seed as string,
         // A launched engine is reached over the wire: its scenarios are the ws ones.
         transport: launch ? "ws" : (options.transport as Transport),
