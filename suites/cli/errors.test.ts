@@ -135,6 +135,13 @@ const CASES: Case[] = [
     message: "crosstalk: cannot read bench results nope/bench.json: ENOENT",
   },
   {
+    what: "--shard with an engine started by --command (checked whole)",
+    args: ["run", "--shard", "1/2", "--command", "true"],
+    code: 2,
+    stream: "stderr",
+    message: "error: option '--shard <i/n>' cannot be used with option '--command <cmd>'",
+  },
+  {
     what: "an unreadable baseline",
     args: ["run", "--engine", "ssot", "--baseline", "nope.json"],
     code: 2,

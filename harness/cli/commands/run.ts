@@ -31,7 +31,8 @@ import {
   readBench,
   reporterOption,
 } from "../reporters.ts";
-import { parseShard, type Shard, shardPlan, shardUnits } from "../shard/plan.ts";
+import { shardOption } from "../shard/option.ts";
+import { type Shard, shardPlan, shardUnits } from "../shard/plan.ts";
 
 export interface RunCommandOptions {
   engine: string[];
@@ -189,17 +190,7 @@ export function registerRun(program: Command): void {
     .addOption(reporterOption())
     .addOption(outOption())
     .addOption(benchOption())
-    .option(
-      "--shard <i/n>",
-      "run only part i of n of the engine × scenario units (merge with crosstalk report --merge)",
-      (value: string) => {
-        try {
-          return parseShard(value);
-        } catch (error) {
-          throw new InvalidArgumentError((error as Error).message);
-        }
-      },
-    )
+    .addOption(shardOption())
     .addOption(scenarioTimeoutOption())
     .addOption(maxHistoryEntriesOption())
     .addOption(new Option("--seed <seed>", "seed for canaries").default("1"))

@@ -9,36 +9,36 @@ import type { CrosstalkConfig } from "./schema.ts";
 
 type Pick = (config: CrosstalkConfig) => unknown;
 
-const shared: Record<string, Pick> = {
-  engine: (c) => c.engines,
-  transport: (c) => c.transport,
-  baseline: (c) => c.baseline,
-  reporter: (c) => c.reporters,
-  out: (c) => c.out,
-};
+const engines: Pick = (c) => c.engines;
+const transport: Pick = (c) => c.transport;
+const baseline: Pick = (c) => c.baseline;
+const reporter: Pick = (c) => c.reporters;
+const out: Pick = (c) => c.out;
 
 /** For each command, option attribute name → the config value it takes. */
 const OPTIONS_FROM_CONFIG: Record<string, Record<string, Pick>> = {
   run: {
-    ...shared,
+    engine: engines,
+    transport,
+    baseline,
+    reporter,
+    out,
     seed: (c) => (c.seed === undefined ? undefined : String(c.seed)),
     scenario: (c) => c.budgets?.scenarios,
     scenarioTimeout: (c) => c.limits?.scenarioTimeoutMs,
     maxHistoryEntries: (c) => c.limits?.maxHistoryEntries,
   },
   explore: {
-    ...shared,
+    engine: engines,
+    transport,
+    baseline,
     runs: (c) => c.budgets?.explore?.runs,
     time: (c) => c.budgets?.explore?.time,
     strategy: (c) => c.budgets?.explore?.strategy,
     seed: (c) => c.budgets?.explore?.seed,
   },
-  report: {
-    reporter: shared.reporter as Pick,
-    out: shared.out as Pick,
-    baseline: shared.baseline as Pick,
-  },
-  bench: { engine: shared.engine as Pick, out: shared.out as Pick },
+  report: { reporter, out, baseline },
+  bench: { engine: engines, out },
 };
 
 /** Which commands read the config (the others never load it). */
