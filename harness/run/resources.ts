@@ -1,5 +1,5 @@
 /** Real (non-virtual) resources an engine may leave behind: Node's own accounting, by type. */
-import { createHook, executionAsyncId } from "node:async_hooks";
+import { createHook, executionAsyncResource } from "node:async_hooks";
 import type { Engine } from "../contract/index.ts";
 
 export type ResourceCounts = Map<string, number>;
@@ -33,34 +33,73 @@ const WATCHED: Readonly<Record<string, string>> = {
   TCPWRAP: "TCPSocketWrap",
 };
 
+interface ProcessInternals {
+  _getActiveHandles?: () => { _handle?: unknown }[];
+}
+
+/** The native handles of the servers and sockets still active. */
+function activeNativeHandles(): Set<unknown> {
+  const get = (process as unknown as ProcessInternals)._getActiveHandles;
+  try {
+    return new Set(typeof get === "function" ? get.call(process).map((h) => h._handle ?? h) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+/** A timer that fired (not repeating) or was cleared: Node marks it destroyed. */
+function timerDone(resource: object): boolean {
+  return (resource as { _destroyed?: boolean })._destroyed === true;
+}
+
 /**
- * Resources created by the engine's own code and not yet destroyed. Engine code is what runs
- * inside `during` (its factory, its methods, its timer callbacks) and every callback that code
- * set up: a continuation after an `await` or in a `.then`, a real timer's, a DNS lookup's or a
- * socket's, followed from each to what it sets up in turn. Comparing
- * counts alone can miss one (a test runner's timer that ends meanwhile cancels it out) or
- * invent one (over WebSockets, the harness's own sockets and timers come and go too).
+ * Resources created by the engine's own code and still active when the watch stops. Engine code
+ * is what runs inside `during` (its factory, its methods, its timer callbacks) and every callback
+ * that code set up: a continuation after an `await` or in a `.then`, a real timer's, a DNS
+ * lookup's or a socket's, followed from each to what it sets up in turn. Comparing counts alone
+ * can miss one (a test runner's timer that ends meanwhile cancels it out) or invent one (over
+ * WebSockets, the harness's own sockets and timers come and go too).
+ *
+ * No destroy hook: with one, Node registers a weak callback on every promise, which cost more
+ * than anything else the watch does. Whether a resource is still active is asked at the end,
+ * and the engine's resources are remembered weakly, by object.
  */
 export class EngineResourceWatch {
-  readonly #alive = new Map<number, string>();
+  /**
+   * Timers, servers and sockets the engine created, held weakly (a timer's callback may hold
+   * what the retention checks expect gone); pruned of finished ones as it grows.
+   */
+  #created = new Map<WeakRef<object>, string>();
+  #pruneAt = 1024;
   /** Async resources (promises included) set up by engine code: their callbacks are engine code. */
-  readonly #engineContexts = new Set<number>();
+  readonly #engineContexts = new WeakSet<object>();
   #depth = 0;
   readonly #hook = createHook({
-    init: (asyncId, type) => {
-      if (this.#depth === 0 && !this.#engineContexts.has(executionAsyncId())) return;
-      this.#engineContexts.add(asyncId);
+    init: (_asyncId, type, _trigger, resource) => {
+      if (this.#depth === 0 && !this.#engineContexts.has(executionAsyncResource())) return;
+      this.#engineContexts.add(resource);
       const name = WATCHED[type];
-      if (name) this.#alive.set(asyncId, name);
-    },
-    destroy: (asyncId) => {
-      this.#alive.delete(asyncId);
-      this.#engineContexts.delete(asyncId);
+      if (name) this.#remember(resource, name);
     },
   });
 
   constructor() {
     this.#hook.enable();
+  }
+
+  #remember(resource: object, name: string): void {
+    this.#created.set(new WeakRef(resource), name);
+    if (this.#created.size < this.#pruneAt) return;
+    for (const [ref, n] of this.#created) if (!this.#active(ref, n)) this.#created.delete(ref);
+    this.#pruneAt = Math.max(1024, this.#created.size * 2);
+  }
+
+  /** Collected: gone. A timer: until it fired or was cleared. A server or socket: while listed. */
+  #active(ref: WeakRef<object>, type: string, handles?: Set<unknown>): boolean {
+    const resource = ref.deref();
+    if (resource === undefined) return false;
+    if (type === "Timeout") return !timerDone(resource);
+    return handles ? handles.has(resource) : true;
   }
 
   /** Runs engine code, attributing what it creates to the engine. */
@@ -88,9 +127,12 @@ export class EngineResourceWatch {
 
   stop(): ResourceCounts {
     this.#hook.disable();
-    this.#engineContexts.clear();
+    const handles = activeNativeHandles();
     const counts: ResourceCounts = new Map();
-    for (const type of this.#alive.values()) counts.set(type, (counts.get(type) ?? 0) + 1);
+    for (const [ref, type] of this.#created) {
+      if (this.#active(ref, type, handles)) counts.set(type, (counts.get(type) ?? 0) + 1);
+    }
+    this.#created = new Map();
     return counts;
   }
 }

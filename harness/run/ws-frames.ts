@@ -4,10 +4,10 @@
  * the client saw it. At the end, deliveries whose frame never arrived are dropped from the
  * history (the socket never received them).
  */
+import type { JsonValue } from "../contract/index.ts";
 import type { CloseInfo, ReceivedFrame } from "../transport/client.ts";
 import { serverFrameType } from "../transport/protocol.ts";
 import type { WireLog, WireReceived } from "../transport/wire-log.ts";
-import { jsonCopy } from "./copy.ts";
 import type { HistoryEntry } from "./history.ts";
 import { compact, fill } from "./ws-record.ts";
 import type { Sock, WireState } from "./ws-state.ts";
@@ -27,10 +27,8 @@ export function arrived(state: WireState, sock: Sock, frame: ReceivedFrame): voi
   }
   const type = serverFrameType(parsed);
   if (type) received.type = type;
-  if (type && type !== "result") {
-    const copy = jsonCopy(parsed);
-    received.frame = "value" in copy ? copy.value : null;
-  }
+  // What JSON.parse made is plain JSON already, and nobody else holds it: no copy needed.
+  if (type && type !== "result") received.frame = parsed as JsonValue;
   const slot = sock.slots.get(frame.no);
   if (slot) {
     sock.slots.delete(frame.no);
