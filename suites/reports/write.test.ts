@@ -70,6 +70,23 @@ describe("writeReports", () => {
     }
     expect(written.engines[0].stale).toEqual([UNEXPECTED]);
   });
+
+  it("the schema holds the timeline to its shape", () => {
+    const written = JSON.parse(readFileSync(path.join(out, "results.json"), "utf8"));
+    const clause = written.engines[1].clauses.find((c: { id: string }) => c.id === UNEXPECTED);
+    clause.witness.timeline.marks[0].kind = "teleport";
+    expect(resultsSchema.safeParse(written).error?.issues[0]?.path).toEqual([
+      "engines",
+      1,
+      "clauses",
+      written.engines[1].clauses.indexOf(clause),
+      "witness",
+      "timeline",
+      "marks",
+      0,
+      "kind",
+    ]);
+  });
 });
 
 describe("JUnit through writeReports", () => {
