@@ -1,6 +1,8 @@
 // Every command explains itself: `--help` exits 0 and shows examples of the command in use.
 import { describe, expect, it } from "vitest";
+import { bundledEngineNames } from "../../harness/adapters/load.ts";
 import { buildProgram } from "../../harness/cli/main.ts";
+import { scenariosFor } from "../../harness/conformance/catalogue.ts";
 import { crosstalkInProcess } from "./cli.ts";
 
 const commands = buildProgram().commands.map((command) => command.name());
@@ -23,6 +25,17 @@ describe("crosstalk --help", () => {
       expect(stdout).toContain("Examples:");
       expect(stdout).toContain(`$ crosstalk ${name} `);
       expect(stdout).toMatch(/Exit codes?:/);
+      // The examples name engines and scenarios that exist.
+      const examples = stdout.split("\n").filter((line) => line.includes("$ crosstalk"));
+      const scenarios = scenariosFor("ws").map((s) => s.scenario.name);
+      for (const line of examples) {
+        for (const [, engine] of line.matchAll(/--engine (\S+)/g)) {
+          if (!engine?.includes("/")) expect(bundledEngineNames(), line).toContain(engine);
+        }
+        for (const [, scenario] of line.matchAll(/--scenario (\S+)/g)) {
+          expect(scenarios, line).toContain(scenario);
+        }
+      }
     });
   }
 });

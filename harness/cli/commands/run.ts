@@ -210,7 +210,7 @@ export function registerRun(program: Command): void {
 Examples:
   $ crosstalk run --all
   $ crosstalk run --engine ./my-engine.ts
-  $ crosstalk run --engine ssot --scenario events-tool-calls
+  $ crosstalk run --engine legacy-global --scenario isolation-same-input-two-users   # replay a witness
   $ crosstalk run --all --transport ws
   $ crosstalk run --command "python3 engines/python-ssot/server.py"   # an engine in any language
   $ crosstalk run --image my-engine:latest                            # in a container
