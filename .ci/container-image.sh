@@ -3,8 +3,8 @@
 # Debian's busybox-static (/bin/busybox and a link per applet, /bin/sh among them) and an empty
 # /tmp. It has no Node and no crosstalk: whoever starts it bind-mounts the host's `node` (with the
 # libraries `ldd` lists) and the repository at /repo, read-only (suites/launch/container.test.ts).
-# Its command serves the reference engine with `crosstalk serve` on CROSSTALK_PORT, on all
-# interfaces, with CROSSTALK_SECRET, as the container launcher expects.
+# Its command (harness/adapters/launch/serve-in-container.ts) serves the reference engine on
+# CROSSTALK_PORT, on all interfaces, with CROSSTALK_SECRET, as the container launcher expects.
 #
 # Usage: .ci/container-image.sh [image-name]      (default: crosstalk-busybox:local)
 set -euo pipefail
@@ -25,6 +25,6 @@ done
 tar -C "$root" --numeric-owner -c . | docker import \
   --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
   --change 'WORKDIR /repo' \
-  --change 'CMD ["/bin/sh", "-c", "exec node harness/cli/bin.js serve --engine ssot --host 0.0.0.0 --port \"$CROSSTALK_PORT\" --secret \"$CROSSTALK_SECRET\""]' \
+  --change 'CMD ["node", "--import", "tsx", "harness/adapters/launch/serve-in-container.ts"]' \
   - "$image" >/dev/null
 echo "container-image: built $image"
