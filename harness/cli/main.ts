@@ -5,6 +5,7 @@ import { registerExplore } from "./commands/explore.ts";
 import { registerReport } from "./commands/report.ts";
 import { registerRepro } from "./commands/repro.ts";
 import { registerRun } from "./commands/run.ts";
+import { registerServe } from "./commands/serve.ts";
 import { useConfigFile } from "./config/hook.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 
@@ -15,6 +16,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerRepro,
   registerReport,
   registerBench,
+  registerServe,
 ];
 
 export function buildProgram(): Command {
