@@ -90,6 +90,13 @@ describe("crosstalk.config.ts", () => {
     );
     expect(overridden.code, overridden.stderr).toBe(0);
     expect(resultsIn(out).engines.map((e) => e.name)).toEqual(["ssot"]);
+
+    // report reads the same config: its reporters and its out.
+    const merged = await crosstalkInProcess(
+      ...["report", "--config", file, "--merge", path.join(out, "results.json")],
+    );
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stdout).toBe(`report: ${path.join(out, "junit.xml")}\n`);
   });
 
   it("its limits bound each scenario, like --max-history-entries", async () => {
