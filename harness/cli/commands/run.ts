@@ -10,6 +10,9 @@ import {
 } from "../../adapters/launch/check-launched.ts";
 import { launchSpecFrom, parseMount } from "../../adapters/launch/spec.ts";
 import { bundledEngineNames, EngineLoadError, loadEngine } from "../../adapters/load.ts";
+import { checkRemote, type RemoteTarget } from "../../adapters/remote/check.ts";
+import { RemoteUsageError, remoteTargetFrom } from "../../adapters/remote/cli-target.ts";
+import { renderNotChecked } from "../../adapters/remote/render.ts";
 import { type Baseline, readBaseline } from "../../conformance/baseline.ts";
 import { scenariosFor, TRANSPORTS, type Transport } from "../../conformance/catalogue.ts";
 import { checkEngine, type EngineReport } from "../../conformance/check-engine.ts";
@@ -52,6 +55,8 @@ export interface RunCommandOptions {
   limits?: ScenarioLimits;
   /** `--command`/`--image`: start this engine, check it over the wire, stop it (`engine` unused). */
   launch?: LaunchSpec;
+  /** `--url`/`--secret`: an engine already running, checked over the wire. */
+  remote?: RemoteTarget;
 }
 
 export interface RunOutcome {
@@ -104,7 +109,16 @@ export async function runCommand(
     });
     reports.push(report);
   }
-  for (const spec of options.launch ? [] : options.engine) {
+  if (options.remote) {
+    progress.engineStarted(options.remote.url);
+    const report = await checkRemote(options.remote, {
+      seed: options.seed,
+      ...(options.scenario ? { scenarios: options.scenario } : {}),
+      onScenario: (_done, _total, name) => progress.scenarioDone(name),
+    });
+    reports.push(report);
+  }
+  for (const spec of options.launch || options.remote ? [] : options.engine) {
     const scenarios = units ? units.get(spec) : options.scenario;
     if (units && !scenarios) continue;
     specs.push(spec);
@@ -145,6 +159,7 @@ export async function runCommand(
       `shard ${options.shard.index}/${options.shard.count}: ${units?.size ?? 0} engine(s); merge every shard's results.json with crosstalk report --merge\n`,
     );
   }
+  if (options.remote) for (const report of reports) write(renderNotChecked(report));
   listReportFiles(files, write);
   return { exitCode, reports };
 }
@@ -173,6 +188,17 @@ export function registerRun(program: Command): void {
         "--image <name>",
         "start the engine from this container image (testcontainers; CROSSTALK_PORT, CROSSTALK_SECRET), check it over the wire, remove it",
       ).conflicts(["engine", "all"]),
+    )
+    .addOption(
+      new Option(
+        "--url <ws://host:port>",
+        "check an engine already running there, over the wire protocol (harness/transport/PROTOCOL.md)",
+      ).conflicts(["engine", "all", "command", "image"]),
+    )
+    .addOption(
+      new Option("--secret <secret>", "with --url: the secret the engine verifies tokens with").env(
+        "CROSSTALK_SECRET",
+      ),
     )
     .option(
       "--mount <host:container...>",
@@ -214,6 +240,7 @@ Examples:
   $ crosstalk run --all --transport ws
   $ crosstalk run --command "python3 engines/python-ssot/server.py"   # an engine in any language
   $ crosstalk run --image my-engine:latest                            # in a container
+  $ crosstalk run --url ws://127.0.0.1:8765 --secret s3cret           # an engine already running
   $ crosstalk run --all --reporter console,junit,html --out reports/out
   $ crosstalk run --all --shard 2/3 --out shard-2     # then: crosstalk report --merge shard-*/results.json
   $ crosstalk run --config ci/crosstalk.config.ts     # settings from a config file; flags override it
@@ -223,21 +250,31 @@ Exit codes: 0 as expected, 1 unexpected break or stale baseline, 2 bad usage, 3 
     .action(async (options: Record<string, unknown>) => {
       const engines = (options.engine as string[] | undefined) ?? [];
       const launch = launchSpecFrom(options);
+      let remote: RemoteTarget | undefined;
+      try {
+        remote = remoteTargetFrom(options as { url?: string; secret?: string });
+      } catch (error) {
+        if (error instanceof RemoteUsageError) throw new CliError(error.message, EXIT.usage);
+        throw error;
+      }
       if (options.mount && !options.image) throw new CliError("--mount needs --image", EXIT.usage);
       const outcome = await runCommand({
         ...(launch ? { launch } : {}),
-        engine: launch
-          ? [launchName(launch)]
-          : options.all || engines.length === 0
-            ? [...bundledEngineNames(), ...engines]
-            : engines,
+        ...(remote ? { remote } : {}),
+        engine: remote
+          ? [remote.url]
+          : launch
+            ? [launchName(launch)]
+            : options.all || engines.length === 0
+              ? [...bundledEngineNames(), ...engines]
+              : engines,
         ...(options.scenario ? { scenario: options.scenario as string[] } : {}),
         baseline: options.baseline as string,
         out: options.out as string,
         ...(options.bench ? { bench: options.bench as string } : {}),
         seed: options.seed as string,
         // A launched engine is reached over the wire: its scenarios are the ws ones.
-        transport: launch ? "ws" : (options.transport as Transport),
+        transport: launch || remote ? "ws" : (options.transport as Transport),
         reporters: (options.reporter as ReporterName[]).filter(
           (r) => options.json !== false || r !== "json",
         ),
