@@ -4,12 +4,12 @@
  * CROSSTALK_PORT on all interfaces, tokens signed with CROSSTALK_SECRET, a `listening on` line;
  * CROSSTALK_AUTH_TIMEOUT_MS as the Python engine reads it).
  *
- * The gateway listens on loopback only, which a published container port cannot reach, so the
- * engine is served on a loopback port and a byte-for-byte TCP relay exposes it on CROSSTALK_PORT.
+ * It is `crosstalk serve --engine ssot` (its serveCommand, real time). That listens on loopback
+ * only, which a published container port cannot reach, so it takes a free loopback port and a
+ * byte-for-byte TCP relay exposes it on CROSSTALK_PORT.
  */
 import { createConnection, createServer, type Socket } from "node:net";
-import ssot from "../../../engines/ssot/index.ts";
-import { serveEngine } from "../../transport/serve.ts";
+import { serveCommand } from "../../cli/commands/serve.ts";
 
 const port = Number(process.env.CROSSTALK_PORT);
 const secret = process.env.CROSSTALK_SECRET;
@@ -20,7 +20,15 @@ if (!Number.isInteger(port) || port <= 0 || !secret) {
 
 // As the Python engine: how long a socket may take to authenticate before it is closed (4401).
 const authTimeoutMs = Number(process.env.CROSSTALK_AUTH_TIMEOUT_MS ?? 5000);
-const served = await serveEngine(ssot, { secret, authTimeoutMs });
+// What `crosstalk serve --engine ssot --port 0` runs, in this process (one Node start-up, not two).
+const served = await serveCommand({
+  engine: "ssot",
+  port: 0,
+  secret,
+  limits: {},
+  clock: "real",
+  authTimeoutMs,
+});
 const inner = Number(new URL(served.url).port);
 
 const relay = createServer((client) => {
