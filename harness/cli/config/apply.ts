@@ -39,6 +39,7 @@ const OPTIONS_FROM_CONFIG: Record<string, Record<string, Pick>> = {
   },
   report: { reporter, out, baseline },
   bench: { engine: engines, out },
+  serve: { engine: engines },
 };
 
 /** Which commands read the config (the others never load it). */
