@@ -33,6 +33,19 @@ describe("crosstalk.config.ts", () => {
     expect(defineConfig({ engines: ["ssot"] })).toEqual({ engines: ["ssot"] });
   });
 
+  it("the README's example is a valid config", async () => {
+    const readme = readFileSync(path.join(root, "README.md"), "utf8");
+    const example = /```ts\n\/\/ crosstalk\.config\.ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example, "the README shows a crosstalk.config.ts").toBeDefined();
+    const dir = mkdtempSync(path.join(tmpdir(), "crosstalk-config-"));
+    const file = path.join(dir, "crosstalk.config.ts");
+    const entry = JSON.stringify(path.join(root, "harness/index.ts"));
+    writeFileSync(file, (example as string).replace('from "crosstalk"', `from ${entry}`));
+    const { config } = await loadConfig(file, dir);
+    expect(config.engines).toEqual(["ssot", "./engines/my-engine.ts"]);
+    expect(config.reporters).toEqual(["console", "junit", "html"]);
+  });
+
   it("loads the example, its paths taken relative to the file", async () => {
     const { file, config } = await loadConfig(path.join(fixture, "crosstalk.config.ts"), root);
     expect(file).toBe("suites/fixtures/config/crosstalk.config.ts");
