@@ -20,7 +20,6 @@ const CONTAINER_SCENARIOS = [
   "delivery-two-users-at-once",
   "security-unauthenticated-sockets",
   "security-impersonation",
-  "security-malformed-frames",
 ];
 /** Unauthenticated sockets are closed after 0.5 s instead of 5: the security scenario waits for it. */
 const QUICK_AUTH = { CROSSTALK_AUTH_TIMEOUT_MS: "500" };
@@ -34,7 +33,6 @@ const CONTAINER_CLAUSES: readonly ClauseId[] = [
   "delivery.order",
   "security.auth",
   "security.impersonation",
-  "security.frames",
 ];
 const MOUNTS: ReadOnlyMount[] = [...hostNodeMounts(), { source: REPO, target: "/repo" }];
 
@@ -59,11 +57,13 @@ function skipUnlessRuntime(ctx: TestContext): void {
   ctx.skip(reason);
 }
 
-describe("container launcher", () => {
+describe.concurrent("container launcher", () => {
   it("checks the reference engine served in a container over the wire", async (ctx) => {
     skipUnlessRuntime(ctx);
     // The container's own part is starting, reaching and stopping the engine: a few scenarios
-    // (events, delivery, every security clause) show that; every clause is the Python suite's.
+    // (events, delivery, security) show that; every clause is the Python suite's. Not
+    // security-malformed-frames: over the wire the remote checker sometimes counts a socket the
+    // gateway is closing (1007) as attached, and breaks delivery.fanout for the reference itself.
     const started = performance.now();
     const result = await checkLaunched(
       { image: IMAGE, options: { mounts: MOUNTS, env: QUICK_AUTH } },
@@ -98,14 +98,17 @@ describe("container launcher", () => {
     expect(result.launch).toBe("failed");
     expect(result.report.failure).toContain(`the container from image ${IMAGE} did not start`);
     expect(result.report.failure).toContain("| fatal: no engine configured");
-    const left = execFileSync("docker", [
-      "ps",
-      "--all",
-      "--quiet",
-      "--filter",
-      `ancestor=${IMAGE}`,
-    ]);
-    expect(left.toString().trim()).toBe(""); // removed, not left behind stopped
+    // Removed, not left behind stopped (the other tests' containers are running, not exited).
+    for (const status of ["created", "exited", "dead"]) {
+      const left = execFileSync("docker", [
+        "ps",
+        "--all",
+        "--quiet",
+        `--filter=ancestor=${IMAGE}`,
+        `--filter=status=${status}`,
+      ]);
+      expect(left.toString().trim()).toBe("");
+    }
   });
 
   it("without a container runtime, crosstalk run --image says skipped, with testcontainers' reason", (ctx) => {
