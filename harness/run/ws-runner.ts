@@ -14,7 +14,7 @@
  * Between timers of one instant nothing comes from the wire (clients send only when the runner
  * issues an operation), so those fire as in process, one per macrotask. The engine therefore
  * sees the same calls in the same order as in process, the history records them in that order
- * (ws-driver.ts), and verdicts are the same from run to run. With `pipeline` (load mode), the
+ * (ws-tap.ts), and verdicts are the same from run to run. With `pipeline` (load mode), the
  * operations of one instant are sent without waiting for each other, as concurrent users would,
  * and the timers of one instant fire in one go: the engine sees whatever interleaving that gives,
  * and the history records it as it happened.
