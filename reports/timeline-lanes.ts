@@ -26,36 +26,33 @@ export const ENGINE_LANE = "engine";
 
 /** Users in scenario order, each followed by its connections in attach order; then the engine. */
 export function lanesOf(history: History): Lane[] {
-  const users: string[] = [];
+  const active = new Set<string>();
+  for (const entry of history.entries) {
+    const placed = placeEntry(entry, new Map());
+    if (placed) active.add(placed.lane);
+    if (entry.kind === "call" && entry.operation.op === "execute") {
+      active.add(`user:${entry.operation.context.userId}`);
+    }
+  }
+  return laneOrder(history).filter((lane) => lane.kind !== "user" || active.has(lane.key));
+}
+
+/** Every lane in order, whether anything happens on it or not (reads only the calls: cheap). */
+export function laneOrder(history: History): Lane[] {
+  const users: string[] = [...new Set(history.scenario.users)];
   const connections = new Map<string, string[]>();
-  const addUser = (userId: string) => {
-    if (!users.includes(userId)) users.push(userId);
-  };
-  for (const userId of history.scenario.users) addUser(userId);
   for (const entry of history.entries) {
     if (entry.kind === "call" && entry.operation.op === "attach") {
       const { userId, connectionId } = entry.operation;
-      addUser(userId);
+      if (!users.includes(userId)) users.push(userId);
       const list = connections.get(userId) ?? [];
       if (!list.includes(connectionId)) list.push(connectionId);
       connections.set(userId, list);
     }
   }
-  const active = new Set<string>();
-  for (const entry of history.entries) {
-    const placed = placeEntry(entry, new Map());
-    if (placed) active.add(placed.lane);
-  }
-  for (const entry of history.entries) {
-    if (entry.kind === "call" && entry.operation.op === "execute") {
-      active.add(`user:${entry.operation.context.userId}`);
-    }
-  }
   const lanes: Lane[] = [];
   for (const userId of users) {
-    if (active.has(`user:${userId}`)) {
-      lanes.push({ key: `user:${userId}`, kind: "user", title: userId });
-    }
+    lanes.push({ key: `user:${userId}`, kind: "user", title: userId });
     for (const connectionId of connections.get(userId) ?? []) {
       lanes.push({
         key: `conn:${connectionId}`,
@@ -66,6 +63,35 @@ export function lanesOf(history: History): Lane[] {
   }
   lanes.push({ key: ENGINE_LANE, kind: "engine", title: ENGINE_LANE });
   return lanes;
+}
+
+/**
+ * Whether placeEntry places an entry, without building its text: a flooded history has hundreds
+ * of thousands of entries, and a witness timeline words only the few it keeps.
+ */
+export function isPlaced(
+  entry: HistoryEntry,
+  calls: ReadonlyMap<number, Operation>,
+  all = false,
+): boolean {
+  switch (entry.kind) {
+    case "call":
+      return all || entry.operation.op !== "stats";
+    case "return": {
+      if (all) return true;
+      const op = calls.get(entry.callId)?.op;
+      return op !== undefined && op !== "attach" && op !== "detach" && op !== "stats";
+    }
+    case "deliver":
+    case "unhandled":
+      return true;
+    case "runtime":
+      return all || entry.call !== "tool-invoked";
+    case "stats":
+      return all || !entry.probe;
+    default:
+      return false;
+  }
 }
 
 /**

@@ -5,9 +5,16 @@
  * A long history is cut to windows around the violation, so results.json stays small; each mark
  * says how many were left out before it.
  */
-import type { History } from "../harness/run/history.ts";
+import type { History, HistoryEntry } from "../harness/run/history.ts";
 import type { Operation } from "../harness/run/scenario.ts";
-import { type LaneKind, lanesOf, type MarkKind, placeEntry } from "./timeline-lanes.ts";
+import {
+  isPlaced,
+  type LaneKind,
+  laneOrder,
+  type MarkKind,
+  type Placed,
+  placeEntry,
+} from "./timeline-lanes.ts";
 
 export interface TimelineLane {
   kind: LaneKind;
@@ -55,41 +62,56 @@ export function witnessTimeline(
   const maxText = options.maxText ?? 48;
   const flagged = new Set(violation);
   const calls = new Map<number, Operation>();
-  const placed: (Omit<TimelineMark, "lane" | "skipped"> & { laneKey: string })[] = [];
+  // First which entries are marks (cheap), then words for the few kept: histories can be huge.
+  const shown: HistoryEntry[] = [];
   for (const entry of history.entries) {
     if (entry.kind === "call") calls.set(entry.callId, entry.operation);
-    const where = placeEntry(entry, calls, flagged.has(entry.index));
-    if (!where) continue;
-    placed.push({
+    if (isPlaced(entry, calls, flagged.has(entry.index))) shown.push(entry);
+  }
+  const kept = keepAround(
+    shown.map((entry) => flagged.has(entry.index)),
+    maxMarks,
+  );
+  const lanes = laneOrder(history);
+  const used = new Map<string, number>();
+  const marks: TimelineMark[] = [];
+  const laneKeys: string[] = [];
+  let previous = -1;
+  for (const i of kept) {
+    const entry = shown[i] as HistoryEntry;
+    const where = placeEntry(entry, calls, flagged.has(entry.index)) as Placed;
+    // A lane no call announced (an engine naming an unknown user) still gets drawn.
+    if (!lanes.some((lane) => lane.key === where.lane)) {
+      lanes.splice(lanes.length - 1, 0, {
+        key: where.lane,
+        kind: "user",
+        title: where.lane.replace(/^\w+:/, ""),
+      });
+    }
+    used.set(where.lane, 0);
+    const skipped = i - previous - 1;
+    marks.push({
       index: entry.index,
       ms: entry.at,
-      laneKey: where.lane,
+      lane: 0,
       kind: where.kind,
       text: clip(where.text, maxText),
       ...(flagged.has(entry.index) ? { violation: true as const } : {}),
+      ...(skipped > 0 ? { skipped } : {}),
     });
-  }
-  const kept = keepAround(
-    placed.map((m) => m.violation === true),
-    maxMarks,
-  );
-  const allLanes = lanesOf(history);
-  const used = new Set(kept.map((i) => placed[i]?.laneKey));
-  const lanes = allLanes.filter((lane) => used.has(lane.key));
-  const laneIndex = new Map(lanes.map((lane, i) => [lane.key, i]));
-  const marks: TimelineMark[] = [];
-  let previous = -1;
-  for (const i of kept) {
-    const { laneKey, ...mark } = placed[i] as (typeof placed)[number];
-    const skipped = i - previous - 1;
-    marks.push({ ...mark, lane: laneIndex.get(laneKey) ?? 0, ...(skipped > 0 ? { skipped } : {}) });
+    laneKeys.push(where.lane);
     previous = i;
   }
+  const drawn = lanes.filter((lane) => used.has(lane.key));
+  const position = new Map(drawn.map((lane, i) => [lane.key, i]));
+  marks.forEach((mark, i) => {
+    mark.lane = position.get(laneKeys[i] as string) ?? 0;
+  });
   const timeline: WitnessTimeline = {
-    lanes: lanes.map(({ kind, title }) => ({ kind, title })),
+    lanes: drawn.map(({ kind, title }) => ({ kind, title })),
     marks,
   };
-  const after = placed.length - previous - 1;
+  const after = shown.length - previous - 1;
   if (after > 0) timeline.skippedAfter = after;
   return timeline;
 }

@@ -5,6 +5,8 @@ import ssot from "../../engines/ssot/index.ts";
 import { scenario } from "../../harness/conformance/build.ts";
 import type { History } from "../../harness/run/history.ts";
 import { runScenario } from "../../harness/run/runner.ts";
+import type { Operation } from "../../harness/run/scenario.ts";
+import { isPlaced, placeEntry } from "../../reports/timeline-lanes.ts";
 import { keepAround, witnessTimeline } from "../../reports/witness-timeline.ts";
 
 async function twoUsers(): Promise<History> {
@@ -38,6 +40,22 @@ describe("keepAround", () => {
 
   it("keeps the end when nothing is flagged (a cleanup break shows after the runs)", () => {
     expect(keepAround(Array(10).fill(false), 3)).toEqual([7, 8, 9]);
+  });
+});
+
+describe("isPlaced", () => {
+  it("says of every entry what placeEntry does, with and without the bookkeeping", async () => {
+    const history = await twoUsers();
+    const calls = new Map<number, Operation>();
+    for (const entry of history.entries) {
+      if (entry.kind === "call") calls.set(entry.callId, entry.operation);
+      for (const all of [false, true]) {
+        expect(isPlaced(entry, calls, all), `#${entry.index} ${entry.kind} all=${all}`).toBe(
+          placeEntry(entry, calls, all) !== undefined,
+        );
+      }
+    }
+    expect(history.entries.some((e) => !isPlaced(e, calls))).toBe(true);
   });
 });
 
