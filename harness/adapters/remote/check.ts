@@ -106,7 +106,8 @@ export async function checkRemote(
       if (facts.engineCloses.length > 0) outcome.failure = facts.engineCloses.join("; ");
       scenarios.push(outcome);
     }
-    options.onScenario?.(++done, selected.length, item.scenario.name);
+    done += 1;
+    options.onScenario?.(done, selected.length, item.scenario.name);
   }
   return { name, clauses: fold.results(), scenarios };
 }

@@ -35,7 +35,7 @@ import type {
 } from "../../transport/wire-log.ts";
 import { canariesFor, plantCanaries } from "../../world/canary.ts";
 import { type Awaiting, takeAnswered } from "./answers.ts";
-import { namespaceUsers } from "./namespace.ts";
+import { namespaceUsers, plantToolCanaries } from "./namespace.ts";
 import { probeBytes, probeToken } from "./probes.ts";
 
 export interface RemoteRunOptions {
@@ -168,7 +168,7 @@ class RemoteRun {
     this.#slowestStart = options.startLatencyMs;
     const named = namespaceUsers(item.scenario as WireScenario, options.userSuffix);
     this.#canaries = canariesFor(options.seed, named.users);
-    this.#scenario = plantCanaries(named, this.#canaries) as WireScenario;
+    this.#scenario = plantToolCanaries(plantCanaries(named, this.#canaries) as WireScenario);
     this.#log = { url: options.url, sockets: [], direct: [], lost: [] };
   }
 
@@ -427,11 +427,9 @@ class RemoteRun {
           (type === "result" || type === "error") && event?.requestId === context.requestId;
         return on === sock && answers;
       }
+      // Its first event (agent_started, or whatever an engine that skips it sends first).
       started =
-        on.user === context.userId &&
-        event?.type === "agent_started" &&
-        event.replayed !== true &&
-        event.runId === context.runId;
+        on.user === context.userId && event?.replayed !== true && event?.runId === context.runId;
       return started;
     };
     const limit = Math.min(MAX_START_WAIT_MS, Math.max(MIN_START_WAIT_MS, 3 * this.#slowestStart));

@@ -37,7 +37,7 @@ export function judgeRemote(
 ): Verdict[] {
   const own = new Map<ClauseId, Verdict>([
     ["concurrency.no-deadlock", noDeadlockOverWire(history, facts)],
-    ["time.timeout", timeoutOverWire(history, limits.runTimeoutMs)],
+    ["time.timeout", timeoutOverWire(history, limits.runTimeoutMs, facts.elapsedMs)],
     ["cleanup.stats", statsOverWire(history, facts)],
   ]);
   const verdicts = checkHistory(history).map((verdict) => {

@@ -5,6 +5,7 @@
  * a nonce of this check, so neither an earlier scenario nor an earlier check can reach them.
  * Only names the scenario lists as users are renamed: an invalid user id stays as it is.
  */
+import type { JsonValue } from "../../contract/index.ts";
 import type { Operation, TimedOperation } from "../../run/scenario.ts";
 import type { TimedProbe, WireScenario } from "../../transport/wire-log.ts";
 
@@ -46,4 +47,29 @@ function renameProbe(probe: TimedProbe, rename: <T>(user: T) => T): TimedProbe {
     }
   }
   return probe;
+}
+
+/**
+ * In process the harness's tools return the calling user's canary with every result; a remote
+ * engine's tools return what the step says. So a tool step of an input that carries its user's
+ * canary returns it: as its result, or beside the result it names (`{value, canary}`). A tool
+ * result that reaches another user then shows as a leak (isolation.canary), as in process.
+ */
+export function plantToolCanaries(scenario: WireScenario): WireScenario {
+  const ops = scenario.ops.map((op): TimedOperation => {
+    if (op.op !== "execute") return op;
+    const input = op.request.input as { canary?: unknown; steps?: unknown } | null;
+    if (typeof input?.canary !== "string" || !Array.isArray(input.steps)) return op;
+    const canary = input.canary;
+    const plant = (step: unknown): unknown => {
+      if (typeof step !== "object" || step === null || Array.isArray(step)) return step;
+      const s = step as Record<string, unknown>;
+      if (Array.isArray(s.parallel)) return { ...s, parallel: s.parallel.map(plant) };
+      if (typeof s.tool !== "string" || s.error !== undefined) return step;
+      return { ...s, result: s.result === undefined ? canary : { value: s.result, canary } };
+    };
+    const steps = input.steps.map(plant);
+    return { ...op, request: { ...op.request, input: { ...input, steps } as JsonValue } };
+  });
+  return { ...scenario, ops };
 }

@@ -1,6 +1,6 @@
 /**
  * One small run before the scenarios: it shows the engine runs the conformance agent `scripted`
- * at all (thinks, calls a tool, completes), and takes the engine's first-request costs (a
+ * at all (it completes), and takes the engine's first-request costs (a
  * compiled schema, a lazily loaded module) out of the first scenario, whose timings they would
  * distort. An engine that cannot do this much gets a failure, not a matrix of breaks.
  */
@@ -76,8 +76,7 @@ export async function warmUp(url: string, secret: string, timeoutMs: number): Pr
     const got = JSON.stringify(result).slice(0, 200);
     return { ok: false, failure: `the engine did not complete ${what}: it resolved ${got}` };
   }
-  if (startMs === undefined) {
-    return { ok: false, failure: `the engine sent no agent_started for ${what}` };
-  }
-  return { ok: true, startMs };
+  // An engine that sends no agent_started still gets its clauses judged: its result is the
+  // nearest measure of how long "at once" takes.
+  return { ok: true, startMs: startMs ?? performance.now() - sentAt };
 }

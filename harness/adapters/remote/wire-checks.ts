@@ -59,24 +59,42 @@ function callsById(history: History): Map<number, CallEntry> {
 interface RunSeen {
   runId: string;
   userId: string;
+  /** Its agent_started, or (from an engine that sends none) its first event. */
   started?: DeliveryEntry;
   terminal?: DeliveryEntry;
 }
 
-/** Per run (user and runId), the first live agent_started and the first live terminal seen. */
+/** Per run (user and runId), when it was first seen started and first seen ended, live. */
 function runsSeen(history: History): RunSeen[] {
-  const runs = new Map<string, RunSeen>();
+  const runs = new Map<
+    string,
+    RunSeen & { first?: DeliveryEntry; agentStarted?: DeliveryEntry; endedAway?: boolean }
+  >();
   for (const e of history.entries) {
     if (e.kind !== "deliver") continue;
     const event = e.event as Record<string, unknown> | null;
-    if (typeof event?.runId !== "string" || event.replayed === true) continue;
+    if (typeof event?.runId !== "string") continue;
     const key = `${e.connectionUserId}\u0000${event.runId}`;
     const run = runs.get(key) ?? { runId: event.runId, userId: e.connectionUserId };
     runs.set(key, run);
-    if (event.type === "agent_started") run.started ??= e;
+    // A replayed terminal ended the run while its user was away, at a time no frame shows.
+    if (event.replayed === true) {
+      if (event.type === "agent_completed" || event.type === "agent_error") run.endedAway = true;
+      continue;
+    }
+    run.first ??= e;
+    if (event.type === "agent_started") run.agentStarted ??= e;
     else if (event.type === "agent_completed" || event.type === "agent_error") run.terminal ??= e;
   }
-  return [...runs.values()];
+  return [...runs.values()].map((run) => {
+    const started = run.agentStarted ?? run.first;
+    return {
+      runId: run.runId,
+      userId: run.userId,
+      ...(started && !(run.endedAway && !run.terminal) ? { started } : {}),
+      ...(run.terminal ? { terminal: run.terminal } : {}),
+    };
+  });
 }
 
 /** Milliseconds between two events by the engine's own clock (`ts`), when both carry one. */
@@ -86,11 +104,16 @@ function engineMs(from: DeliveryEntry, to: DeliveryEntry): number | undefined {
   return typeof a === "number" && typeof b === "number" && b >= a ? b - a : undefined;
 }
 
-export function timeoutOverWire(history: History, runTimeoutMs: number): Verdict {
+export function timeoutOverWire(
+  history: History,
+  runTimeoutMs: number,
+  /** History time when recording stopped: a run not ended by then was still going. */
+  endedAt: number,
+): Verdict {
   const id = "time.timeout";
   const limit = runTimeoutMs;
   const tolerance = timeoutTolerance(limit);
-  const end = history.entries.at(-1)?.at ?? 0;
+  const end = Math.max(endedAt, history.entries.at(-1)?.at ?? 0);
   let exercised = false;
   for (const run of runsSeen(history)) {
     if (!run.started) continue;
