@@ -8,12 +8,3 @@ export const PYTHON_ENGINE = "/usr/bin/python3 engines/python-ssot/server.py";
 
 /** Accepts connections, then dies on its CRASH_AFTER-th frame (exit 70, a line on stderr). */
 export const CRASHING_ENGINE = "/usr/bin/python3 -B suites/launch/fixtures/crash_on_frame.py";
-
-/** A TypeScript file run by this Node with tsx, as a shell command from the repository. */
-export function tsxCommand(file: string, ...args: string[]): string {
-  return [process.execPath, "--import", "tsx", file, ...args].map(quote).join(" ");
-}
-
-function quote(word: string): string {
-  return /^[\w./@:=-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
-}
