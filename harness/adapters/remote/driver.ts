@@ -157,7 +157,11 @@ class RemoteRun {
   #stepAt = 0;
   /** Real milliseconds from an execute to its agent_started, at their slowest (warm-up's first). */
   #slowestStart: number;
-  /** The engine's clock (its events' `ts`) minus ours, at its smallest: the latency-free offset. */
+  /**
+   * The engine's clock (its events' `ts`) minus our arrival times, at its largest: ts - arrival is
+   * the clocks' difference minus the frame's latency, so the largest is the least delayed frame's.
+   * (The smallest would date every event as late as the slowest frame, after attaches it preceded.)
+   */
   #tsOffset: number | undefined;
   /** A request sent whose call is recorded with its first effect (see #deferCall). */
   #deferred: Deferred | undefined;
@@ -236,7 +240,7 @@ class RemoteRun {
     const e = event as { ts?: unknown; replayed?: unknown } | null;
     if (typeof e?.ts !== "number" || !Number.isFinite(e.ts) || e.replayed === true) return arrived;
     const offset = e.ts - arrived;
-    this.#tsOffset = this.#tsOffset === undefined ? offset : Math.min(this.#tsOffset, offset);
+    this.#tsOffset = this.#tsOffset === undefined ? offset : Math.max(this.#tsOffset, offset);
     const estimate = e.ts - this.#tsOffset;
     return estimate <= arrived && estimate >= arrived - 1_000 ? estimate : arrived;
   }

@@ -15,7 +15,7 @@ import type { RemoteFacts, StatsObservation } from "./driver.ts";
 
 /** How far from runTimeoutMs a timeout may land over a real network and a loaded machine. */
 export function timeoutTolerance(runTimeoutMs: number): number {
-  return Math.max(150, Math.round(runTimeoutMs * 0.2));
+  return Math.max(250, Math.round(runTimeoutMs * 0.4));
 }
 
 export function noDeadlockOverWire(history: History, facts: RemoteFacts): Verdict {
