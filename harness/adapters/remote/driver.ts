@@ -828,16 +828,19 @@ class RemoteRun {
 
   #finalAsked = false;
 
-  /** After the scenario, each user's numbers once more, when nothing should be running. */
+  /**
+   * After the scenario, each user's numbers once more, when nothing should be running. Asked on
+   * every open socket, not only the first: an engine answers a socket's frames in order, so each
+   * answer also flushes what was sent before it on that socket, and no event still in flight on a
+   * slower socket is cut off and taken for one never sent. (cleanup.stats judges only users with
+   * one socket, so the extra answers are not compared with anything.)
+   */
   async #finalStats(): Promise<void> {
     this.#finalAsked = true;
-    const asked: Sock[] = [];
-    for (const user of this.#scenario.users) {
-      const sock = this.#firstOpen(user);
-      if (!sock) continue;
-      this.#askStats(sock);
-      asked.push(sock);
-    }
+    const asked = this.#socks.filter(
+      (s) => s.scenario && s.welcomed && !s.done && s.user !== undefined,
+    );
+    for (const sock of asked) this.#askStats(sock);
     const done = () => asked.every((s) => s.done || !s.pending.some((a) => a.kind === "stats"));
     await this.#until(done, performance.now() + Math.min(this.#o.graceMs, 2_000));
   }
