@@ -3,8 +3,8 @@
  * with a forged token or none, frames of garbage, of the wrong shape, oversize, binary or not
  * UTF-8, and a socket dropped in the middle of a frame. Each is logged as it was sent.
  */
-import { mintToken } from "../transport/token.ts";
-import type { Probe, ProbeToken, WireSent } from "../transport/wire-log.ts";
+import { probeToken } from "../transport/token.ts";
+import type { Probe, WireSent } from "../transport/wire-log.ts";
 import { open } from "./ws-issue.ts";
 import { cut } from "./ws-record.ts";
 import type { WireState } from "./ws-state.ts";
@@ -63,18 +63,4 @@ export function probe(state: WireState, probe: Probe): void {
     sock.sim.sendInvalidUtf8();
   }
   sock.log.sent.push(sent);
-}
-
-function probeToken(secret: string, token: ProbeToken): string {
-  const good = mintToken(secret, token.user);
-  switch (token.forge) {
-    case "other-secret":
-      return mintToken(`${secret}-other`, token.user);
-    case "tampered":
-      return `${token.user}x${good.slice(good.lastIndexOf("."))}`;
-    case "garbage":
-      return "not a token";
-    case "empty":
-      return "";
-  }
 }

@@ -4,6 +4,7 @@
  * A user id may itself contain dots, so the MAC is what follows the last one.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { ProbeToken } from "./wire-log.ts";
 
 function mac(secret: string, userId: string): Buffer {
   return createHmac("sha256", secret).update(userId, "utf8").digest();
@@ -30,4 +31,19 @@ export function verifyToken(secret: string, token: unknown): string | undefined 
 /** A fresh secret for one gateway run: tokens of one run are worthless in the next. */
 export function newSecret(): string {
   return randomBytes(32).toString("base64url");
+}
+
+/** The token a security probe presents: minted for its user, then forged as the probe says. */
+export function probeToken(secret: string, token: ProbeToken): string {
+  const good = mintToken(secret, token.user);
+  switch (token.forge) {
+    case "other-secret":
+      return mintToken(`${secret}-other`, token.user);
+    case "tampered":
+      return `${token.user}x${good.slice(good.lastIndexOf("."))}`;
+    case "garbage":
+      return "not a token";
+    case "empty":
+      return "";
+  }
 }

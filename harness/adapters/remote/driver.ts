@@ -23,7 +23,7 @@ import type { Operation, TimedOperation } from "../../run/scenario.ts";
 import { isPlainJson } from "../../run/ws-record.ts";
 import { type CloseInfo, type ReceivedFrame, SimSocket } from "../../transport/client.ts";
 import { serverFrameType } from "../../transport/protocol.ts";
-import { mintToken } from "../../transport/token.ts";
+import { mintToken, probeToken } from "../../transport/token.ts";
 import type {
   Probe,
   TimedProbe,
@@ -36,7 +36,7 @@ import type {
 import { canariesFor, plantCanaries } from "../../world/canary.ts";
 import { type Awaiting, takeAnswered } from "./answers.ts";
 import { namespaceUsers, plantToolCanaries } from "./namespace.ts";
-import { probeBytes, probeToken } from "./probes.ts";
+import { probeBytes } from "./probes.ts";
 
 export interface RemoteRunOptions {
   url: string;

@@ -1,26 +1,11 @@
 /**
  * The bytes of a security scenario's probes, as a hostile or broken client sends them: forged
- * tokens, and frames that are not JSON, binary, oversize or not UTF-8.
+ * tokens (probeToken, in transport/token.ts), and frames that are not JSON, binary, oversize or not UTF-8.
  */
 
 import { cut } from "../../run/ws-record.ts";
 import type { SimSocket } from "../../transport/client.ts";
-import { mintToken } from "../../transport/token.ts";
-import type { ProbeFrame, ProbeToken } from "../../transport/wire-log.ts";
-
-export function probeToken(secret: string, token: ProbeToken): string {
-  const good = mintToken(secret, token.user);
-  switch (token.forge) {
-    case "other-secret":
-      return mintToken(`${secret}-other`, token.user);
-    case "tampered":
-      return `${token.user}x${good.slice(good.lastIndexOf("."))}`;
-    case "garbage":
-      return "not a token";
-    case "empty":
-      return "";
-  }
-}
+import type { ProbeFrame } from "../../transport/wire-log.ts";
 
 /** How a probe frame is described in the wire log, and how it is sent. */
 export function probeBytes(frame: ProbeFrame): { text: string; send: (sim: SimSocket) => void } {
