@@ -3,6 +3,10 @@
  * checker and, when no clause broke, compared with the reference engine (differential). What it
  * finds is keyed by clause id, or `differential`, or `engine-failure` when the engine could not
  * complete the scenario at all (stuck past the real-time deadline, or a flood of events).
+ *
+ * The real-time deadline is the one thing here that depends on the machine: a scenario cut off by
+ * it is run again, under the same schedule, with a deadline six times longer, and only that second
+ * run is judged. A stuck engine is stuck both times; a busy machine rarely is.
  */
 import { createHash } from "node:crypto";
 import { checkHistory } from "../checkers/index.ts";
@@ -10,9 +14,10 @@ import type { Verdict } from "../checkers/verdict.ts";
 import type { Transport } from "../conformance/catalogue.ts";
 import type { ClauseId, EngineModule } from "../contract/index.ts";
 import type { History } from "../run/history.ts";
-import { runScenario } from "../run/runner.ts";
+import { REAL_DEADLINE_MS, runScenario } from "../run/runner.ts";
 import type { Scenario } from "../run/scenario.ts";
-import { runScenarioWs } from "../run/ws-runner.ts";
+import { runScenarioWs, WS_REAL_DEADLINE_MS } from "../run/ws-runner.ts";
+import { recording } from "../schedule/replay.ts";
 import type { TimerChooser } from "../world/clock.ts";
 import { compareObservations, observe } from "./differential.ts";
 
@@ -53,25 +58,39 @@ export interface Trial {
 export interface TrialOptions {
   chooser?: TimerChooser;
   retention: boolean;
+  /** The first run's real-time deadline; the runner's own by default. */
+  realDeadlineMs?: number;
 }
 
 export class EngineStartError extends Error {
   override name = "EngineStartError";
 }
 
+/** How much longer the second run of a scenario cut off by the real-time deadline may take. */
+export const DEADLINE_RETRY_FACTOR = 6;
+
 export async function runTrial(
   target: Target,
   scenario: Scenario,
   options: TrialOptions,
 ): Promise<Trial> {
-  const run = target.transport === "ws" ? runScenarioWs : runScenario;
-  const history = await run(target.module, scenario, {
-    seed: CANARY_SEED,
-    checkRetention: options.retention,
-    // Naming retainers takes a heap snapshot (seconds): exploration only needs the verdict.
-    retention: { maxSnapshots: 0 },
-    ...(options.chooser ? { chooser: options.chooser } : {}),
-  });
+  const ws = target.transport === "ws";
+  const run = (chooser: TimerChooser | undefined, realDeadlineMs?: number) =>
+    (ws ? runScenarioWs : runScenario)(target.module, scenario, {
+      seed: CANARY_SEED,
+      checkRetention: options.retention,
+      // Naming retainers takes a heap snapshot (seconds): exploration only needs the verdict.
+      retention: { maxSnapshots: 0 },
+      ...(chooser ? { chooser } : {}),
+      ...(realDeadlineMs !== undefined ? { realDeadlineMs } : {}),
+    });
+  const first = options.chooser ? recording(options.chooser) : undefined;
+  const deadlineMs = options.realDeadlineMs ?? (ws ? WS_REAL_DEADLINE_MS : REAL_DEADLINE_MS);
+  let history = await run(first?.chooser, deadlineMs);
+  if (history.failure?.deadline) {
+    const again = options.chooser && resumed([...(first?.decisions ?? [])], options.chooser);
+    history = await run(again, DEADLINE_RETRY_FACTOR * deadlineMs);
+  }
   if (history.failure?.phase === "create") throw new EngineStartError(history.failure.message);
   const verdicts = checkHistory(history);
   const found = new Map<FindingKey, FoundWitness>();
@@ -96,6 +115,19 @@ export async function runTrial(
     if (difference) found.set(DIFFERENTIAL, difference);
   }
   return { history, verdicts, found };
+}
+
+/**
+ * Makes the picks the cut-off run made, then asks the caller's chooser for the rest, so the second
+ * run follows the first and the caller records one schedule: the one the judged run took.
+ */
+function resumed(picks: readonly number[], chooser: TimerChooser): TimerChooser {
+  let position = 0;
+  return (count, timers) => {
+    const pick = picks[position];
+    position += 1;
+    return pick ?? chooser(count, timers);
+  };
 }
 
 /** Identifies a witness: the same clause, summary and history entries give the same digest. */

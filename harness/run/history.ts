@@ -154,6 +154,8 @@ export interface RetentionReport {
 export interface EngineFailure {
   phase: "load" | "create" | "run" | "shutdown";
   message: string;
+  /** The real-time deadline ended the scenario: a slow machine can do that, not only the engine. */
+  deadline?: boolean;
 }
 
 export interface History {

@@ -39,7 +39,9 @@ export interface RunOptions {
   chooser?: TimerChooser;
 }
 
-const DEFAULTS = { seed: 1, realDeadlineMs: 10_000, maxEntries: 200_000 };
+/** Real milliseconds a scenario may take in process before the engine is declared stuck. */
+export const REAL_DEADLINE_MS = 10_000;
+const DEFAULTS = { seed: 1, realDeadlineMs: REAL_DEADLINE_MS, maxEntries: 200_000 };
 
 export async function runScenario(
   module: EngineModule,
@@ -120,6 +122,7 @@ export async function runScenario(
         fail({
           phase: "run",
           message: `scenario exceeded its real-time deadline of ${options.realDeadlineMs ?? DEFAULTS.realDeadlineMs} ms`,
+          deadline: true,
         });
         break;
       }

@@ -62,7 +62,14 @@ export interface WsRunOptions extends RunOptions {
   nameLeftovers?: boolean;
 }
 
-const DEFAULTS = { seed: 1, realDeadlineMs: 20_000, maxEntries: 200_000, authTimeoutMs: 500 };
+/** Real milliseconds a scenario may take over the wire before the engine is declared stuck. */
+export const WS_REAL_DEADLINE_MS = 20_000;
+const DEFAULTS = {
+  seed: 1,
+  realDeadlineMs: WS_REAL_DEADLINE_MS,
+  maxEntries: 200_000,
+  authTimeoutMs: 500,
+};
 
 type Step =
   | { at: number; op: TimedOperation; probe?: undefined }
@@ -174,12 +181,12 @@ export async function runScenarioWs(
     for (;;) {
       if (afterOperation) {
         if (!(await wire.settle(deadline))) {
-          fail({ phase: "run", message: `${late} (the wire never went quiet)` });
+          fail({ phase: "run", message: `${late} (the wire never went quiet)`, deadline: true });
           break;
         }
       } else await nextMacrotask();
       if (performance.now() > deadline) {
-        fail({ phase: "run", message: late });
+        fail({ phase: "run", message: late, deadline: true });
         break;
       }
       if (recorder.truncated) {
