@@ -17,6 +17,7 @@ import {
   receiver,
   show,
 } from "./events-stream.ts";
+import { deliveryText } from "./json-text.ts";
 import { broken, held, notChecked, type Verdict } from "./verdict.ts";
 import type { EventDelivery } from "./view.ts";
 
@@ -250,14 +251,15 @@ const TOOL_STATUSES = ["success", "error", "timeout"];
 const INPUT_SUMMARY_BYTES = 1024;
 
 /** What is wrong with one event's payload, or undefined. */
+const present = (v: unknown) => v !== undefined;
+const str = (v: unknown) => typeof v === "string";
+
 export function payloadProblem(delivery: EventDelivery, maxEventBytes: number): string | undefined {
   const { event } = delivery;
   const payload = payloadOf(event);
   if (!payload) return `has a payload that is not an object (${show(event.payload)})`;
   const need = (field: string, ok: (v: unknown) => boolean, what: string) =>
     ok(payload[field]) ? undefined : `has ${field} ${show(payload[field])}, not ${what}`;
-  const present = (v: unknown) => v !== undefined;
-  const str = (v: unknown) => typeof v === "string";
   let problem: string | undefined;
   switch (event.type) {
     case "agent_started":
@@ -304,6 +306,9 @@ export function payloadProblem(delivery: EventDelivery, maxEventBytes: number): 
       return undefined; // an unknown type is events.grammar's
   }
   if (problem) return problem;
+  // A UTF-16 unit is at most 3 UTF-8 bytes, and the frame holds the payload: measure the payload
+  // only when the whole frame could be over the limit.
+  if (deliveryText(delivery).length * 3 <= maxEventBytes) return undefined;
   const bytes = byteLength(payload);
   if (bytes > maxEventBytes)
     return `has a payload of ${bytes} bytes (maxEventBytes ${maxEventBytes})`;

@@ -24,6 +24,7 @@
 import type { JsonValue } from "../contract/index.ts";
 import type { History, RuntimeEntry } from "../run/history.ts";
 import { scriptSteps, stableJson, statusOf, textOf } from "./delivery.ts";
+import { deliveryText } from "./json-text.ts";
 import { broken, held, notChecked, type Verdict } from "./verdict.ts";
 import { describeEvent, type HistoryView, type RunView, viewOf } from "./view.ts";
 
@@ -112,7 +113,7 @@ function checkCanary(view: HistoryView): Verdict {
   let checked = 0;
   for (const d of view.deliveries) {
     checked += 1;
-    const foreign = view.canaryOwnerIn(textOf(d.event)).filter((u) => u !== d.connectionUserId);
+    const foreign = view.canaryOwnerIn(deliveryText(d)).filter((u) => u !== d.connectionUserId);
     if (foreign.length === 0) continue;
     const what =
       d.malformed === undefined &&
@@ -227,7 +228,7 @@ function checkState(view: HistoryView): Verdict {
       }
       for (const d of run.deliveries) {
         if (d.connectionUserId !== run.userId) continue;
-        const leaked = view.canaryOwnerIn(textOf(d.event)).filter((u) => u !== run.userId);
+        const leaked = view.canaryOwnerIn(deliveryText(d)).filter((u) => u !== run.userId);
         if (leaked.length === 0) continue;
         findings.push({
           at: d.index,

@@ -2,14 +2,15 @@
 import type { JsonValue } from "../contract/index.ts";
 import type { ThrownError } from "./history.ts";
 
-export type CopyResult = { value: JsonValue } | { problem: string };
+/** The copy, and the JSON text it was parsed from. */
+export type CopyResult = { value: JsonValue; text: string } | { problem: string };
 
 export function jsonCopy(value: unknown): CopyResult {
   if (value === undefined) return { problem: "undefined" };
   try {
     const text = JSON.stringify(value);
     if (text === undefined) return { problem: `a ${typeof value} is not JSON` };
-    return { value: JSON.parse(text) as JsonValue };
+    return { value: JSON.parse(text) as JsonValue, text };
   } catch (error) {
     return { problem: `not JSON: ${errorMessage(error)}` };
   }

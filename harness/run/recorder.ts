@@ -6,6 +6,7 @@ import type { EngineStats, JsonValue } from "../contract/index.ts";
 import type { VirtualClock } from "../world/clock.ts";
 import type { WorldObserver } from "../world/observer.ts";
 import { jsonCopy, thrownError } from "./copy.ts";
+import { rememberFrameText } from "./frame-text.ts";
 import type {
   HistoryEntry,
   ObservedContext,
@@ -90,7 +91,13 @@ export class Recorder implements WorldObserver {
     }
     const copy = jsonCopy(frame);
     if ("value" in copy && typeof copy.value === "object" && copy.value !== null) {
-      this.#push({ kind: "deliver", connectionId, connectionUserId, event: copy.value });
+      const entry = this.#push({
+        kind: "deliver",
+        connectionId,
+        connectionUserId,
+        event: copy.value,
+      });
+      rememberFrameText(entry, copy.text);
     } else {
       const problem = "value" in copy ? `a ${typeof frame}, not an object` : copy.problem;
       this.#push({

@@ -5,6 +5,7 @@
  */
 import { isTerminalType } from "../../contract/index.ts";
 import type { CallEntry, DeliveryEntry } from "../../run/history.ts";
+import { deliveryText } from "../json-text.ts";
 import {
   type ConnectionView,
   connectionsAttachedAt,
@@ -13,7 +14,7 @@ import {
   type RunView,
 } from "../view.ts";
 import { scriptEventCount } from "./script.ts";
-import { type Owner, ownerOfDelivery, seqOf, stableJson, statusOf } from "./shared.ts";
+import { type Owner, ownerOfDelivery, seqOf, statusOf } from "./shared.ts";
 
 export function isFlagged(delivery: EventDelivery): boolean {
   return delivery.event.replayed === true;
@@ -27,8 +28,13 @@ export function isFlagged(delivery: EventDelivery): boolean {
 export function eventKey(index: DeliveryIndex, delivery: EventDelivery): string {
   const cached = index.keys.get(delivery);
   if (cached !== undefined) return cached;
-  const { replayed: _replayed, ...rest } = delivery.event;
-  const key = `${runKey(index, delivery)}\u0000${stableJson(rest)}`;
+  // Interned as a short key: the checkers hash it in several maps, and an event's text is long.
+  const identity = `${runKey(index, delivery)}\u0000${deliveryText(delivery)}`;
+  let key = index.interned.get(identity);
+  if (key === undefined) {
+    key = `e${index.interned.size}`;
+    index.interned.set(identity, key);
+  }
   index.keys.set(delivery, key);
   return key;
 }
@@ -68,6 +74,8 @@ export interface DeliveryIndex {
   connectionsOf: Map<string, ConnectionView[]>;
   /** eventKey of each delivery, computed once. */
   keys: Map<EventDelivery, string>;
+  /** The short key given to each event identity (run and text). */
+  interned: Map<string, string>;
   /**
    * Whether this engine's runs are seen to emit what the contract says a scripted run emits
    * (agent_started #1, one event per think, two per tool call, a terminal): true when at least
@@ -148,6 +156,7 @@ export function indexDeliveries(view: HistoryView): DeliveryIndex {
     ordinal: new Map(view.connections.map((c, i) => [c, i])),
     connectionsOf: groupBy(view.connections, (c) => c.userId),
     keys: new Map(),
+    interned: new Map(),
     calibrated: calibrate(byRun),
   };
 }

@@ -1,9 +1,11 @@
 /**
  * delivery.owner-only: an event of user U's run is sent only on U's connections.
  */
+
+import { deliveryText } from "../json-text.ts";
 import { broken, held, notChecked, type Verdict } from "../verdict.ts";
 import type { HistoryView } from "../view.ts";
-import { atMs, ownerOfDelivery, ownerPhrase, textOf } from "./shared.ts";
+import { atMs, ownerOfDelivery, ownerPhrase } from "./shared.ts";
 
 export function checkOwnerOnly(view: HistoryView): Verdict {
   const id = "delivery.owner-only";
@@ -13,7 +15,7 @@ export function checkOwnerOnly(view: HistoryView): Verdict {
     if (!owner) continue;
     if (owner.userId !== d.connectionUserId) {
       const canary = view.canaries.get(owner.userId);
-      const carried = canary !== undefined && textOf(d.event).includes(canary);
+      const carried = canary !== undefined && deliveryText(d).includes(canary);
       const entries = [d.index];
       if (owner.run) entries.unshift(owner.run.call.index);
       return broken(

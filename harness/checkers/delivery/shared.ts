@@ -4,6 +4,8 @@
  */
 import type { EventDelivery, HistoryView, RunView } from "../view.ts";
 
+export { stableJson, textOf } from "../json-text.ts";
+
 /** The first violation found, by history index, so witnesses are deterministic. */
 export interface Finding {
   at: number;
@@ -19,37 +21,6 @@ export function earliest(findings: Finding[]): Finding | undefined {
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers (also used by isolation.ts)
-
-/** JSON text with object keys sorted, so two copies of one value compare equal. */
-export function stableJson(value: unknown): string {
-  try {
-    return JSON.stringify(sortKeys(value)) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value === "object" && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      out[key] = sortKeys((value as Record<string, unknown>)[key]);
-    }
-    return out;
-  }
-  return value;
-}
-
-/** JSON text of anything, never throwing. */
-export function textOf(value: unknown): string {
-  if (typeof value === "string") return value;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
 
 export function seqOf(delivery: EventDelivery): number | undefined {
   const seq = delivery.event.seq;

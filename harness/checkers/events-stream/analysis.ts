@@ -4,6 +4,7 @@
  */
 import type { CallEntry, History } from "../../run/history.ts";
 import type { Operation } from "../../run/scenario.ts";
+import { deliveryText } from "../json-text.ts";
 import { type EventDelivery, type HistoryView, type RunView, viewOf } from "../view.ts";
 
 export interface Emission {
@@ -151,7 +152,7 @@ function foldEmissions(deliveries: EventDelivery[]): Emission[] {
   const emissions: Emission[] = [];
   const byKey = new Map<string, Emission[]>();
   for (const delivery of deliveries) {
-    const key = eventKey(delivery.event);
+    const key = deliveryText(delivery);
     const same = byKey.get(key) ?? [];
     let match: Emission | undefined;
     if (delivery.event.replayed === true) {
@@ -181,11 +182,6 @@ function foldEmissions(deliveries: EventDelivery[]): Emission[] {
     byKey.set(key, same);
   }
   return emissions;
-}
-
-function eventKey(event: EventDelivery["event"]): string {
-  const { replayed: _replayed, ...rest } = event;
-  return JSON.stringify(rest);
 }
 
 /**
