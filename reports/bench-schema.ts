@@ -12,7 +12,7 @@ import { z } from "zod";
 
 export const BENCH_SCHEMA_VERSION = 1;
 
-export const TRANSPORTS = ["in-process", "ws"] as const;
+export const TRANSPORTS = ["in-process", "ws", "url"] as const;
 
 /** What a figure measures; its `id` adds the transport and user count where they apply. */
 export const FIGURE_KINDS = [

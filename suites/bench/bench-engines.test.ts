@@ -17,12 +17,14 @@ describe("bench engines", () => {
     ]);
   });
 
-  it("reports a missing module and a URL engine as not measured", async () => {
+  it("reports a missing module, and a URL engine without a secret, as not measured", async () => {
     const [, missing, remote] = await resolveEngines(["./no-such-engine.ts", "ws://127.0.0.1:9"]);
     expect(missing?.source).toBe("path");
     expect(missing?.failure).toMatch(/engine module not found/);
     expect(remote?.source).toBe("url");
-    expect(remote?.failure).toMatch(/cannot benchmark ws:\/\/127\.0\.0\.1:9/);
+    expect(remote?.failure).toMatch(/cannot benchmark ws:\/\/127\.0\.0\.1:9: .*needs --secret/);
+    const [, withSecret] = await resolveEngines(["ws://127.0.0.1:9"], "s3cret");
+    expect(withSecret?.target).toEqual({ url: "ws://127.0.0.1:9", secret: "s3cret" });
   });
 
   it("exits 3 when an engine could not be loaded, and still measures the others", async () => {
@@ -54,6 +56,10 @@ describe("bench engines", () => {
     try {
       expect(await main(["bench", "--users", "0"])).toBe(EXIT.usage);
       expect(await main(["bench", "--time", "soon"])).toBe(EXIT.usage);
+      expect(await main(["bench", "--engine", "ws://127.0.0.1:9"])).toBe(EXIT.usage);
+      expect(await main(["bench", "--engine", "http://127.0.0.1:9", "--secret", "s"])).toBe(
+        EXIT.usage,
+      );
     } finally {
       process.stderr.write = stderr;
     }

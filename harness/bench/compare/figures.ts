@@ -22,7 +22,11 @@ const META: Record<
   "checking-overhead": { unit: "%", better: "lower", label: "checking overhead" },
 };
 
-const TRANSPORT_LABEL: Record<Transport, string> = { "in-process": "in process", ws: "WebSockets" };
+const TRANSPORT_LABEL: Record<Transport, string> = {
+  "in-process": "in process",
+  ws: "WebSockets",
+  url: "at a URL, real time",
+};
 
 export interface FigureWhere {
   transport?: Transport;

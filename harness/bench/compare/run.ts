@@ -18,6 +18,7 @@ import type { EngineEntry } from "./engines.ts";
 import { type FigureWhere, failed, finish, measured, overhead } from "./figures.ts";
 import { heapPerActiveUser, heapPerCompletedRun } from "./heap.ts";
 import { checkingCost, runsPerSecond } from "./in-process.ts";
+import { benchOverUrl, benchReferenceOverUrl } from "./over-url.ts";
 import { sessionInProcess, sessionOverWs } from "./session.ts";
 import type { Budget, Stats } from "./stats.ts";
 import { checkWorkload, runsWorkload } from "./workloads.ts";
@@ -57,10 +58,20 @@ export async function runBench(
       workloads: [],
       figures: [],
     };
-    if (entry.failure || !entry.module) {
-      engine.failure = entry.failure ?? "not loaded";
-    } else {
+    const say = (what: string) => options.progress?.(`${engine.name}: ${what}`);
+    const overUrl = { budget: options.budget, users: options.users, say };
+    if (entry.failure) {
+      engine.failure = entry.failure;
+    } else if (entry.target) {
+      await benchOverUrl(entry.target, engine, overUrl);
+    } else if (entry.module) {
       await benchEngine(entry.module, engine, options);
+      // Ratios of engines by URL are against the reference driven the same way.
+      if (entry.reference && entries.some((e) => e.target)) {
+        await benchReferenceOverUrl(entry.module, engine, overUrl);
+      }
+    } else {
+      engine.failure = "not loaded";
     }
     engines.push(engine);
   }

@@ -10,9 +10,10 @@ import { REFERENCE_ENGINE } from "../../../engines/index.ts";
 import { renderBenchConsole } from "../../../reports/bench-console.ts";
 import { type BenchDocument, benchSchema } from "../../../reports/bench-schema.ts";
 import { bundledEngineNames } from "../../adapters/load.ts";
-import { resolveEngines } from "../../bench/compare/engines.ts";
+import { wsUrlProblem } from "../../adapters/remote/hello.ts";
+import { isUrlSpec, resolveEngines } from "../../bench/compare/engines.ts";
 import { runBench } from "../../bench/compare/run.ts";
-import { EXIT } from "../exit-codes.ts";
+import { CliError, EXIT } from "../exit-codes.ts";
 
 export const DEFAULT_USERS = [1, 10, 100, 1000];
 
@@ -26,6 +27,8 @@ export interface BenchCommandOptions {
   out: string;
   /** The command line, recorded in the document so it can be reproduced. */
   command: string;
+  /** The secret engines given by URL verify tokens with. */
+  secret?: string;
 }
 
 export async function benchCommand(
@@ -33,7 +36,7 @@ export async function benchCommand(
   write: (text: string) => void = (text) => process.stdout.write(text),
   progress: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<{ exitCode: number; document: BenchDocument; file: string }> {
-  const entries = await resolveEngines(options.engines);
+  const entries = await resolveEngines(options.engines, options.secret);
   const document = await runBench(entries, {
     budget: { timeMs: options.timeMs, iterations: options.iterations, warmup: options.warmup },
     users: options.users,
@@ -105,6 +108,12 @@ export function registerBench(program: Command): void {
         .default(DEFAULT_USERS, DEFAULT_USERS.join(",")),
     )
     .option("--no-ws", "measure in process only, not over WebSockets")
+    .addOption(
+      new Option(
+        "--secret <secret>",
+        "for engines given by URL: the secret they verify tokens with",
+      ).env("CROSSTALK_SECRET"),
+    )
     .option("--no-warmup", "skip tinybench's warm-up iterations")
     .option("--out <dir>", "where bench.json is written", "reports/out")
     .addHelpText(
@@ -120,8 +129,10 @@ its ratio to the reference ${REFERENCE_ENGINE}, which is always measured in the 
 an engine is timed on a workload, one run of it is checked against every clause; figures from a
 workload it breaks are marked ✗ (a fast engine that leaks answers is not fast).
 
-Engines by URL (ws://…) are not supported yet: harness/adapters/remote checks a remote engine's
-conformance but drives no load; such an engine is reported as not measured (exit 3).
+An engine by URL (ws://host:port, with --secret) runs in its own process on its own real clock:
+it is measured over the wire protocol only (runs/s, latency p50/p99, session cost at the URL),
+each workload checked first with the remote checker, and the reference is then also served at a
+URL on a real clock in this process, so the ratios compare like with like.
 
 Run with node --expose-gc (npm run bench does) for exact heap figures; without it crosstalk
 turns forced GC on itself.
@@ -131,12 +142,25 @@ Examples:
   $ crosstalk bench --engine legacy-global --users 10,100
   $ crosstalk bench --time 20 --iterations 2 --users 1,10   # a smoke run: seconds
   $ crosstalk bench --engine ./my-engine.ts --no-ws
+  $ crosstalk bench --engine ws://127.0.0.1:8765 --secret s3cret --users 1,10,100
 
 Exit codes: 0 measured, 1 the reference broke a clause on a workload, 2 bad usage,
 3 an engine could not be loaded or started.`,
     )
     .action(async (options: Record<string, unknown>) => {
       const engines = (options.engine as string[] | undefined) ?? bundledEngineNames();
+      const secret = options.secret as string | undefined;
+      for (const spec of engines.filter(isUrlSpec)) {
+        const problem = wsUrlProblem(spec);
+        if (problem) throw new CliError(`--engine: ${problem}`, EXIT.usage);
+        if (!secret) {
+          throw new CliError(
+            `--engine ${spec} needs --secret (or CROSSTALK_SECRET): the secret the engine verifies tokens with`,
+            EXIT.usage,
+          );
+        }
+      }
+      const argv = process.argv.slice(3).join(" ");
       const outcome = await benchCommand({
         engines,
         timeMs: options.time as number,
@@ -145,7 +169,10 @@ Exit codes: 0 measured, 1 the reference broke a clause on a workload, 2 bad usag
         ws: options.ws as boolean,
         warmup: options.warmup as boolean,
         out: options.out as string,
-        command: `npx crosstalk bench ${process.argv.slice(3).join(" ")}`.trim(),
+        // The secret is not written to bench.json.
+        command:
+          `npx crosstalk bench ${secret ? argv.replaceAll(secret, "<secret>") : argv}`.trim(),
+        ...(secret ? { secret } : {}),
       });
       process.exitCode = outcome.exitCode;
     });
