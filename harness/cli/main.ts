@@ -30,7 +30,27 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A reader that stops early (`crosstalk --help | head -1`) closes the pipe, and the next write
+ * fails with EPIPE, which Node raises as an unhandled 'error' event: a stack trace and exit 1.
+ * What is left to write is then nobody's: each later write fails the same way and is dropped,
+ * and the command ends as it would have, help with 0, a run with its verdict (a pipeline under
+ * `set -o pipefail` still sees a failed run). Any other error of the stream is thrown as before.
+ */
+export function dropOutputOnClosedPipe(stream: NodeJS.WritableStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
+}
+
+let pipesGuarded = false;
+
 export async function main(argv: string[]): Promise<number> {
+  if (!pipesGuarded) {
+    pipesGuarded = true;
+    dropOutputOnClosedPipe(process.stdout);
+    dropOutputOnClosedPipe(process.stderr);
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: "user" });
