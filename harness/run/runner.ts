@@ -11,18 +11,18 @@ import {
   type Limits,
   type UserExecutionContext,
 } from "../contract/index.ts";
-import { nameLeftovers, resourceMark } from "../memory/leftovers.ts";
+import { nameLeftovers } from "../memory/leftovers.ts";
 import { memoryConnection } from "../transport/memory.ts";
 import { plantCanaries } from "../world/canary.ts";
 import type { TimerChooser } from "../world/clock.ts";
 import { World } from "../world/world.ts";
 import { errorMessage } from "./copy.ts";
-import type { EngineFailure, History } from "./history.ts";
+import type { History } from "./history.ts";
 import { Recorder } from "./recorder.ts";
-import { activeResources, addedResources, EngineResourceWatch, mergeAdded } from "./resources.ts";
+import { activeResources, addedResources, mergeAdded } from "./resources.ts";
 import { RetentionMonitor, type RetentionOptions, type RetentionRules } from "./retention.ts";
 import type { Operation, Scenario, TimedOperation } from "./scenario.ts";
-import { captureEscapes } from "./unhandled.ts";
+import { startEngine } from "./start-engine.ts";
 
 export interface RunOptions {
   /** Seeds the canaries; the same seed plants the same secrets. */
@@ -61,37 +61,9 @@ export async function runScenario(
   const clock = world.clock;
   recorder.clock = clock;
   scenario = plantCanaries(scenario, world.canaries);
-  const history: History = {
-    engine: module.name,
-    scenario,
-    limits,
-    canaries: Object.fromEntries(world.canaries),
-    entries: recorder.entries,
-    retention: { checked: false, reason: "not requested", retained: [] },
-    leftovers: { virtualTimers: 0, resources: [] },
-  };
-  const resourcesBefore = activeResources();
-  const watch = new EngineResourceWatch();
-  const mark = resourceMark();
-  const releaseEscapes = captureEscapes((error, source) => recorder.unhandled(error, source));
-  const fail = (failure: EngineFailure) => {
-    history.failure ??= failure;
-  };
-
-  let engine: Engine;
-  try {
-    engine = watch.during(() =>
-      module.create({ agents: world.agents, tools: world.tools, clock, limits }),
-    );
-    if (!engine || typeof engine.execute !== "function") {
-      throw new Error("the factory did not return an object with an execute() method");
-    }
-  } catch (error) {
-    releaseEscapes();
-    watch.stop();
-    fail({ phase: "create", message: `engine factory threw: ${errorMessage(error)}` });
-    return history;
-  }
+  const start = startEngine(module, { scenario, limits, world, recorder });
+  if (start.engine === undefined) return start.history;
+  const { engine, history, fail, resourcesBefore, watch, mark, releaseEscapes } = start;
 
   const driver = new Driver(engine, recorder);
   const monitor = options.checkRetention

@@ -21,25 +21,19 @@
  */
 import { createHash } from "node:crypto";
 import { setImmediate as nextMacrotask } from "node:timers/promises";
-import { DEFAULT_LIMITS, type Engine, type EngineModule, type Limits } from "../contract/index.ts";
-import { nameLeftovers, resourceMark } from "../memory/leftovers.ts";
+import { DEFAULT_LIMITS, type EngineModule, type Limits } from "../contract/index.ts";
+import { nameLeftovers } from "../memory/leftovers.ts";
 import type { TimedProbe, WireScenario } from "../transport/wire-log.ts";
 import { plantCanaries } from "../world/canary.ts";
 import { World } from "../world/world.ts";
 import { errorMessage } from "./copy.ts";
-import type { EngineFailure, History } from "./history.ts";
+import type { History } from "./history.ts";
 import { Recorder } from "./recorder.ts";
-import {
-  activeResources,
-  addedResources,
-  EngineResourceWatch,
-  mergeAdded,
-  type ResourceCounts,
-} from "./resources.ts";
+import { activeResources, addedResources, mergeAdded, type ResourceCounts } from "./resources.ts";
 import { RetentionMonitor } from "./retention.ts";
 import type { RunOptions } from "./runner.ts";
 import type { Scenario, TimedOperation } from "./scenario.ts";
-import { captureEscapes } from "./unhandled.ts";
+import { startEngine } from "./start-engine.ts";
 import { WsDriver } from "./ws-driver.ts";
 
 export interface WsRunOptions extends RunOptions {
@@ -102,37 +96,9 @@ export async function runScenarioWs(
   const clock = world.clock;
   recorder.clock = clock;
   const scenario = plantCanaries(source, world.canaries) as WireScenario;
-  const history: History = {
-    engine: module.name,
-    scenario,
-    limits,
-    canaries: Object.fromEntries(world.canaries),
-    entries: recorder.entries,
-    retention: { checked: false, reason: "not requested", retained: [] },
-    leftovers: { virtualTimers: 0, resources: [] },
-  };
-  const resourcesBefore = activeResources();
-  const watch = new EngineResourceWatch();
-  const mark = resourceMark();
-  const releaseEscapes = captureEscapes((error, source) => recorder.unhandled(error, source));
-  const fail = (failure: EngineFailure) => {
-    history.failure ??= failure;
-  };
-
-  let engine: Engine;
-  try {
-    engine = watch.during(() =>
-      module.create({ agents: world.agents, tools: world.tools, clock, limits }),
-    );
-    if (!engine || typeof engine.execute !== "function") {
-      throw new Error("the factory did not return an object with an execute() method");
-    }
-  } catch (error) {
-    releaseEscapes();
-    watch.stop();
-    fail({ phase: "create", message: `engine factory threw: ${errorMessage(error)}` });
-    return history;
-  }
+  const start = startEngine(module, { scenario, limits, world, recorder });
+  if (start.engine === undefined) return start.history;
+  const { engine, history, fail, resourcesBefore, watch, mark, releaseEscapes } = start;
 
   const wire = await WsDriver.start({
     // Whoever calls it (the gateway, for a frame; the driver, for an operator's call), what the
