@@ -64,6 +64,8 @@ function timerDone(resource: object): boolean {
  * than anything else the watch does. Whether a resource is still active is asked at the end,
  * and the engine's resources are remembered weakly, by object.
  */
+type Marked = Record<symbol, boolean | undefined>;
+
 export class EngineResourceWatch {
   /**
    * Timers, servers and sockets the engine created, held weakly (a timer's callback may hold
@@ -71,13 +73,18 @@ export class EngineResourceWatch {
    */
   #created = new Map<WeakRef<object>, string>();
   #pruneAt = 1024;
-  /** Async resources (promises included) set up by engine code: their callbacks are engine code. */
-  readonly #engineContexts = new WeakSet<object>();
+  /**
+   * Marks async resources (promises included) set up by engine code: their callbacks are engine
+   * code. A property on the resource, as Node's executionAsyncResource docs suggest, not a
+   * WeakSet: with a thousand users' promises in one the ephemeron table made the runner's cost
+   * per run grow with the users.
+   */
+  readonly #engineCode = Symbol("engine code");
   #depth = 0;
   readonly #hook = createHook({
     init: (_asyncId, type, _trigger, resource) => {
-      if (this.#depth === 0 && !this.#engineContexts.has(executionAsyncResource())) return;
-      this.#engineContexts.add(resource);
+      if (this.#depth === 0 && !(executionAsyncResource() as Marked)[this.#engineCode]) return;
+      (resource as Marked)[this.#engineCode] = true;
       const name = WATCHED[type];
       if (name) this.#remember(resource, name);
     },
