@@ -45,15 +45,18 @@ const texts = new WeakMap<DeliveryEntry, string>();
  * members come in one order. The recorder's text when it has one; otherwise serialised here.
  */
 export function deliveryText(delivery: DeliveryEntry): string {
+  const event = delivery.event;
+  const flagged = typeof event === "object" && event !== null && "replayed" in event;
+  const recorded = flagged ? undefined : frameTextOf(delivery);
+  if (recorded !== undefined) return recorded;
   const cached = texts.get(delivery);
   if (cached !== undefined) return cached;
-  const event = delivery.event;
   let text: string;
-  if (typeof event === "object" && event !== null && "replayed" in event) {
+  if (flagged) {
     const { replayed: _replayed, ...rest } = event as Record<string, unknown>;
     text = textOf(rest);
   } else {
-    text = frameTextOf(delivery) ?? textOf(event);
+    text = textOf(event);
   }
   texts.set(delivery, text);
   return text;
