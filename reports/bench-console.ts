@@ -1,7 +1,8 @@
 /**
  * The benchmark as a console table: a row per figure, a column per engine, each cell the value
  * with tinybench's margin (±rme %), its sample count and its ratio to the reference (×r). A ✗
- * marks a figure from a workload the engine broke a clause on. Then what each engine broke, the
+ * marks a figure from a workload the engine broke a clause on; n/a, a figure that does not apply
+ * to the engine (one given by URL has no in-process figures). Then what each engine broke, the
  * reference's cost per run across user counts, and the checking overhead. Plain text, so the
  * same table goes into the README.
  */
@@ -21,7 +22,8 @@ export function formatValue(value: number | null, unit: BenchFigure["unit"]): st
 }
 
 export function formatCell(figure: BenchFigure | undefined, reference: boolean): string {
-  if (!figure) return "";
+  // Not measured on this engine at all (an engine by URL has no in-process figures).
+  if (!figure) return "n/a";
   if (figure.value === null) return "error";
   const margin =
     figure.rme === null
