@@ -6,6 +6,16 @@ import { REPORTERS, type ReporterName } from "../../reports/write.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 
 export const DEFAULT_REPORTERS: readonly ReporterName[] = ["console", "json"];
+
+/** Which reports a command writes and where: the options `run` and `report` share. */
+export interface ReportOutputOptions {
+  /** Reports to write: console to the command's output, the others under `out`. */
+  reporters: readonly ReporterName[];
+  out: string;
+  /** bench.json for the HTML report (default: the one under `out`, if any). */
+  bench?: string;
+  baseline: string;
+}
 export const DEFAULT_OUT = "reports/out";
 
 /** "console,html" → ["console", "html"]; an unknown name is bad usage (exit 2). */

@@ -14,19 +14,15 @@ import {
   consoleColors,
   listReportFiles,
   outOption,
+  type ReportOutputOptions,
   readBench,
   reporterOption,
 } from "../reporters.ts";
 import { MergeError, mergeShards, type ShardDocument } from "../shard/merge.ts";
 import { ResultsFileError, readResultsFile } from "../shard/read.ts";
 
-export interface ReportCommandOptions {
+export interface ReportCommandOptions extends ReportOutputOptions {
   merge: string[];
-  reporters: readonly ReporterName[];
-  out: string;
-  /** bench.json for the HTML report (default: the one under `out`, if any). */
-  bench?: string;
-  baseline: string;
 }
 
 export async function reportCommand(

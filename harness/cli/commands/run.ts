@@ -31,24 +31,19 @@ import {
   consoleColors,
   listReportFiles,
   outOption,
+  type ReportOutputOptions,
   readBench,
   reporterOption,
 } from "../reporters.ts";
 import { shardOption } from "../shard/option.ts";
 import { type Shard, shardPlan, shardUnits } from "../shard/plan.ts";
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends ReportOutputOptions {
   engine: string[];
   scenario?: string[];
-  baseline: string;
-  out: string;
-  /** bench.json for the HTML report (default: the one under `out`, if any). */
-  bench?: string;
   seed: string;
   /** In process (default) or over real WebSockets. */
   transport?: Transport;
-  /** Reports to write: console to `write`, the others under `out`. */
-  reporters: readonly ReporterName[];
   /** Only this machine's part of the run (`--shard i/n`). */
   shard?: Shard;
   /** The harness's bounds on each scenario (`--scenario-timeout`, `--max-history-entries`). */
