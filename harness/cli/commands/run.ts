@@ -100,6 +100,7 @@ export async function runCommand(
     const { report } = await checkLaunched(options.launch, {
       seed: options.seed,
       ...(options.scenario ? { scenarios: options.scenario } : {}),
+      onHistory: (_history, verdicts) => progress.verdicts(verdicts),
       onScenario: (_done, _total, name) => progress.scenarioDone(name),
     });
     reports.push(report);
@@ -109,6 +110,7 @@ export async function runCommand(
     const report = await checkRemote(options.remote, {
       seed: options.seed,
       ...(options.scenario ? { scenarios: options.scenario } : {}),
+      onHistory: (_history, verdicts) => progress.verdicts(verdicts),
       onScenario: (_done, _total, name) => progress.scenarioDone(name),
     });
     reports.push(report);
