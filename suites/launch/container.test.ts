@@ -20,6 +20,7 @@ const CONTAINER_SCENARIOS = [
   "delivery-two-users-at-once",
   "security-unauthenticated-sockets",
   "security-impersonation",
+  "security-malformed-frames",
 ];
 /** Unauthenticated sockets are closed after 0.5 s instead of 5: the security scenario waits for it. */
 const QUICK_AUTH = { CROSSTALK_AUTH_TIMEOUT_MS: "500" };
@@ -33,6 +34,7 @@ const CONTAINER_CLAUSES: readonly ClauseId[] = [
   "delivery.order",
   "security.auth",
   "security.impersonation",
+  "security.frames",
 ];
 const MOUNTS: ReadOnlyMount[] = [...hostNodeMounts(), { source: REPO, target: "/repo" }];
 
@@ -61,9 +63,7 @@ describe.concurrent("container launcher", () => {
   it("checks the reference engine served in a container over the wire", async (ctx) => {
     skipUnlessRuntime(ctx);
     // The container's own part is starting, reaching and stopping the engine: a few scenarios
-    // (events, delivery, security) show that; every clause is the Python suite's. Not
-    // security-malformed-frames: over the wire the remote checker sometimes counts a socket the
-    // gateway is closing (1007) as attached, and breaks delivery.fanout for the reference itself.
+    // (events, delivery, security) show that; every clause is the Python suite's.
     const started = performance.now();
     const result = await checkLaunched(
       { image: IMAGE, options: { mounts: MOUNTS, env: QUICK_AUTH } },
