@@ -11,6 +11,11 @@ export function renderExploreReport(report: ExploreReport): string {
     `explored ${report.engine}${report.transport === "ws" ? " over WebSockets" : ""} with strategy ${report.strategy}, seed ${report.seed}: ` +
       `${report.runs} scenario${report.runs === 1 ? "" : "s"} in ${report.seconds.toFixed(1)} s`,
   );
+  if (report.deadlineReruns > 0) {
+    lines.push(
+      `${report.deadlineReruns} scenario${report.deadlineReruns === 1 ? " was" : "s were"} cut off by the real-time deadline (a busy machine or a stuck engine) and run again with a longer one`,
+    );
+  }
   if (report.regressions.length > 0) {
     const still = report.regressions.filter((r) => r.outcome === "still-broken");
     const unexpected = still.filter((r) => !r.expected);

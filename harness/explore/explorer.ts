@@ -91,6 +91,8 @@ export interface ExploreReport {
   seed: number;
   transport: Transport;
   runs: number;
+  /** Scenarios cut off by the real-time deadline and run again with a longer one. */
+  deadlineReruns: number;
   seconds: number;
   regressions: Regression[];
   findings: Finding[];
@@ -121,6 +123,7 @@ export async function explore(target: Target, options: ExploreOptions): Promise<
     seed: options.seed,
     transport: target.transport ?? "memory",
     runs: 0,
+    deadlineReruns: 0,
     seconds: 0,
     regressions: [],
     findings: [],
@@ -174,6 +177,7 @@ export async function explore(target: Target, options: ExploreOptions): Promise<
       stopped = error;
       return true;
     }
+    if (trial.rerun) report.deadlineReruns += 1;
     for (const [key, witness] of trial.found) {
       if (firsts.has(key) || (options.only && !options.only.has(key))) continue;
       firsts.set(key, {

@@ -53,6 +53,8 @@ export interface Trial {
   history: History;
   verdicts: Verdict[];
   found: Map<FindingKey, FoundWitness>;
+  /** The first run was cut off by the real-time deadline, and this is the second. */
+  rerun: boolean;
 }
 
 export interface TrialOptions {
@@ -87,7 +89,8 @@ export async function runTrial(
   const first = options.chooser ? recording(options.chooser) : undefined;
   const deadlineMs = options.realDeadlineMs ?? (ws ? WS_REAL_DEADLINE_MS : REAL_DEADLINE_MS);
   let history = await run(first?.chooser, deadlineMs);
-  if (history.failure?.deadline) {
+  const rerun = history.failure?.deadline === true;
+  if (rerun) {
     const again = options.chooser && resumed([...(first?.decisions ?? [])], options.chooser);
     history = await run(again, DEADLINE_RETRY_FACTOR * deadlineMs);
   }
@@ -114,7 +117,7 @@ export async function runTrial(
     const difference = compareObservations(observe(reference), observe(history));
     if (difference) found.set(DIFFERENTIAL, difference);
   }
-  return { history, verdicts, found };
+  return { history, verdicts, found, rerun };
 }
 
 /**

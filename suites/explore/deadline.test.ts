@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import ssot from "../../engines/ssot/index.ts";
 import type { EngineModule } from "../../harness/contract/index.ts";
+import type { ExploreReport } from "../../harness/explore/explorer.ts";
 import {
   DEADLINE_RETRY_FACTOR,
   ENGINE_FAILURE,
@@ -10,6 +11,7 @@ import {
   type Target,
 } from "../../harness/explore/trial.ts";
 import { recording, replaying } from "../../harness/schedule/replay.ts";
+import { renderExploreReport } from "../../reports/explore.ts";
 import { mutant } from "../fixtures/mutant.ts";
 import { deferredSend, twoThoughts } from "./fixtures.ts";
 
@@ -65,6 +67,9 @@ describe("a trial cut off by the real-time deadline", () => {
     });
     expect(trial.history.failure).toBeUndefined();
     expect(trial.found.size).toBe(0);
+    expect(trial.rerun).toBe(true);
+    const quick = await runTrial(target(slowFirstEngine(0)), twoThoughts, { retention: false });
+    expect(quick.rerun).toBe(false);
   });
 
   it("reports the engine as failing when the second run overruns too", async () => {
@@ -100,5 +105,26 @@ describe("a trial cut off by the real-time deadline", () => {
       chooser: replaying(recorder.decisions).chooser,
     });
     expect(replay.history.entries).toEqual(trial.history.entries);
+  });
+});
+
+describe("the exploration's report", () => {
+  it("says how many scenarios were run again after the real-time deadline", () => {
+    const report: ExploreReport = {
+      engine: "ssot",
+      spec: "ssot",
+      strategy: "pct",
+      seed: 1,
+      transport: "memory",
+      runs: 10,
+      deadlineReruns: 2,
+      seconds: 1,
+      regressions: [],
+      findings: [],
+    };
+    expect(renderExploreReport(report)).toContain(
+      "2 scenarios were cut off by the real-time deadline",
+    );
+    expect(renderExploreReport({ ...report, deadlineReruns: 0 })).not.toContain("deadline");
   });
 });
