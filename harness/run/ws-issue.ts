@@ -4,6 +4,7 @@
  * open tabs. What no socket can carry goes to the engine directly (ws-direct.ts).
  */
 import { SimSocket } from "../transport/client.ts";
+import { executeFrame } from "../transport/execute-frame.ts";
 import { mintToken } from "../transport/token.ts";
 import type { WireSent, WireSocket } from "../transport/wire-log.ts";
 import type { Operation } from "./scenario.ts";
@@ -63,20 +64,11 @@ async function execute(state: WireState, operation: ExecuteOp) {
   const sock =
     own?.usable && own.user === context.userId ? own : state.firstSocketOf(context.userId);
   if (!sock) return direct(state, operation, "the user has no open socket");
-  const frame: Record<string, unknown> = {
-    type: "execute",
-    requestId: context.requestId,
-    threadId: context.threadId,
-    runId: context.runId,
-    agentName: request.agentName,
-    input: request.input,
-  };
   // Named connections travel as the gateway knows them; unknown names as they are.
-  if (named !== undefined && named !== sock.name) {
-    const target = state.byName.get(named);
-    frame.connectionId = target?.usable && target.gatewayId ? target.gatewayId : named;
-  }
-  if (Object.keys(context.metadata ?? {}).length > 0) frame.metadata = context.metadata;
+  const frame = executeFrame(operation, sock.name, (name) => {
+    const target = state.byName.get(name);
+    return target?.usable && target.gatewayId ? target.gatewayId : name;
+  });
   sendOp(state, sock, operation, frame, "execute");
 }
 

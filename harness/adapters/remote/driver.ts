@@ -22,6 +22,7 @@ import type { History } from "../../run/history.ts";
 import { Recorder } from "../../run/recorder.ts";
 import type { Operation, TimedOperation } from "../../run/scenario.ts";
 import { isPlainJson } from "../../run/ws-record.ts";
+import { executeFrame } from "../../transport/execute-frame.ts";
 import { mintToken, probeToken } from "../../transport/token.ts";
 import type {
   Probe,
@@ -271,20 +272,12 @@ class RemoteRun {
       );
       return;
     }
-    const frame: Record<string, unknown> = {
-      type: "execute",
-      requestId: context.requestId,
-      threadId: context.threadId,
-      runId: context.runId,
-      agentName: request.agentName,
-      input: request.input,
-    };
     // A named connection travels as the engine knows it (its welcome's id); unknown names as they are.
-    if (context.connectionId !== undefined && context.connectionId !== sock.name) {
-      const target = this.#sockets.byName.get(context.connectionId);
-      frame.connectionId = target?.log.gatewayId ?? context.connectionId;
-    }
-    if (Object.keys(context.metadata ?? {}).length > 0) frame.metadata = context.metadata;
+    const frame = executeFrame(
+      op,
+      sock.name,
+      (named) => this.#sockets.byName.get(named)?.log.gatewayId ?? named,
+    );
     const awaiting = this.#sockets.send(sock, frame, "execute", {
       kind: "execute",
       requestId: context.requestId,
