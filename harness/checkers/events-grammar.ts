@@ -2,6 +2,7 @@
  * events.grammar, events.seq and events.payload: the shape of each run's stream and of each
  * event, judged on the emissions rebuilt by events-stream.ts.
  */
+import { Buffer } from "node:buffer";
 import { EVENT_TYPES } from "../contract/index.ts";
 import {
   type Analysis,
@@ -264,8 +265,12 @@ export function payloadProblem(delivery: EventDelivery, maxEventBytes: number): 
   switch (event.type) {
     case "agent_started":
       problem = need("input", present, "an input summary");
-      if (!problem && byteLength(payload.input) > INPUT_SUMMARY_BYTES) {
-        problem = `has an input summary of ${byteLength(payload.input)} bytes (at most ${INPUT_SUMMARY_BYTES})`;
+      // Measured only when the whole frame, which holds it, is larger than the bound.
+      if (!problem && Buffer.byteLength(deliveryText(delivery)) > INPUT_SUMMARY_BYTES) {
+        const bytes = byteLength(payload.input);
+        if (bytes > INPUT_SUMMARY_BYTES) {
+          problem = `has an input summary of ${bytes} bytes (at most ${INPUT_SUMMARY_BYTES})`;
+        }
       }
       break;
     case "agent_thinking":

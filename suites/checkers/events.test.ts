@@ -19,6 +19,7 @@ import {
   skipsSeq,
   timeoutResolvesError,
 } from "../fixtures/ctx-events-errors.ts";
+import { rerouted } from "../fixtures/mutant.ts";
 
 const IDS: ClauseId[] = [
   "events.grammar",
@@ -113,6 +114,21 @@ describe("events checkers", () => {
     );
     expect(summary).toMatch(/received agent_completed #\d+ of run run-u2-think-only/);
     expect(summary).toContain("has result undefined, not the run's result");
+  });
+
+  it("events.payload: an agent_started carrying more than a summary of the input is caught", async () => {
+    const fullInput = rerouted("full-input", (event, to, _all, send) =>
+      send(
+        to,
+        event.type === "agent_started"
+          ? { ...event, payload: { ...event.payload, input: "x".repeat(2000) } }
+          : event,
+      ),
+    );
+    const summary = summaryOf(
+      await verdictOf(fullInput, "events-think-and-tools", "events.payload"),
+    );
+    expect(summary).toContain("has an input summary of 2002 bytes (at most 1024)");
   });
 
   it("events.payload: the reference's payloads are complete and fit maxEventBytes", async () => {
