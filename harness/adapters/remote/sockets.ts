@@ -294,13 +294,10 @@ export class Sockets {
 
   /** The first live agent_started of a run: the engine says its agent started. */
   readonly #started = new Set<string>();
-  /** Live agent_started frames seen per user and run, on all sockets. */
-  readonly #startCounts = new Map<string, number>();
   #agentStarted(event: unknown): void {
     const e = event as Record<string, unknown> | null;
     if (e?.type !== "agent_started" || e.replayed === true || typeof e.runId !== "string") return;
     const key = runKey(String(e.userId), e.runId);
-    this.#startCounts.set(key, (this.#startCounts.get(key) ?? 0) + 1);
     if (this.#started.has(key)) return;
     this.#started.add(key);
     const input = (e.payload as { input?: { canary?: unknown } } | undefined)?.input;
