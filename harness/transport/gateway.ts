@@ -87,6 +87,8 @@ export interface GatewayOptions {
   /** Announced in `welcome`. */
   limits: Limits;
   port?: number;
+  /** The address to listen on (default 127.0.0.1: only this machine can connect). */
+  host?: string;
   /** Real milliseconds a socket may take to authenticate before it is closed with 4401. */
   authTimeoutMs?: number;
   maxFrameBytes?: number;
@@ -140,7 +142,7 @@ export class Gateway {
 
   static async start(options: GatewayOptions): Promise<Gateway> {
     const server = new WebSocketServer({
-      host: "127.0.0.1",
+      host: options.host ?? "127.0.0.1",
       port: options.port ?? 0,
       maxPayload: options.maxFrameBytes ?? MAX_FRAME_BYTES,
       perMessageDeflate: false,
@@ -154,9 +156,11 @@ export class Gateway {
     return new Gateway(server, options);
   }
 
+  /** Where a client on this machine connects (loopback when listening on every interface). */
   get url(): string {
-    const { port } = this.#server.address() as AddressInfo;
-    return `ws://127.0.0.1:${port}`;
+    const { address, port } = this.#server.address() as AddressInfo;
+    const host = address === "0.0.0.0" || address === "::" ? "127.0.0.1" : address;
+    return `ws://${host.includes(":") ? `[${host}]` : host}:${port}`;
   }
 
   /** Open sockets, authenticated or not. */

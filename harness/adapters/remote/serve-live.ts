@@ -19,7 +19,10 @@ import type { VirtualClock } from "../../world/clock.ts";
 import { World } from "../../world/world.ts";
 
 export interface LiveServeOptions
-  extends Pick<GatewayOptions, "port" | "authTimeoutMs" | "maxFrameBytes" | "maxBufferedBytes"> {
+  extends Pick<
+    GatewayOptions,
+    "port" | "host" | "authTimeoutMs" | "maxFrameBytes" | "maxBufferedBytes"
+  > {
   limits?: Partial<Limits>;
   secret?: string;
   /** "real" (default): the engine's clock is the wall clock; "fast": virtual time runs ahead. */

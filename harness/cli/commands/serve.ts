@@ -13,6 +13,8 @@ import { CliError, EXIT } from "../exit-codes.ts";
 export interface ServeCommandOptions {
   engine: string;
   port: number;
+  /** The address to listen on; 127.0.0.1 by default. */
+  host?: string;
   secret: string;
   limits: Partial<Limits>;
   authTimeoutMs?: number;
@@ -28,6 +30,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<LiveSe
   try {
     return await serveLive(module, {
       port: options.port,
+      ...(options.host !== undefined ? { host: options.host } : {}),
       secret: options.secret,
       limits: options.limits,
       clock: options.clock,
@@ -74,7 +77,12 @@ export function registerServe(program: Command): void {
     .command("serve")
     .description("serve an in-process engine over the wire protocol (real time, agent `scripted`)")
     .requiredOption("-e, --engine <name|path>", "bundled engine name or path to an engine module")
-    .option("-p, --port <n>", "port on 127.0.0.1 (0: any free port)", "0")
+    .option("-p, --port <n>", "port to listen on (0: any free port)", "0")
+    .option(
+      "--host <address>",
+      "address to listen on: 127.0.0.1 (this machine only), or 0.0.0.0 to accept other machines and containers (tokens still need the secret)",
+      "127.0.0.1",
+    )
     .addOption(
       new Option("--secret <secret>", "secret that signs the tokens").env("CROSSTALK_SECRET"),
     )
@@ -96,7 +104,8 @@ Examples:
   $ crosstalk serve --engine ./my-engine.ts --secret s3cret --limit runTimeoutMs=1000
   $ crosstalk run --url ws://127.0.0.1:8765 --secret s3cret      # in another terminal
 
-Prints "listening on ws://127.0.0.1:<port>" once it accepts connections; stops on SIGINT or
+Prints "listening on ws://<host>:<port>" once it accepts connections (ws://127.0.0.1:<port> with
+--host 0.0.0.0, where a client on this machine connects); stops on SIGINT or
 SIGTERM (the engine shuts down, sockets close with 1001). The protocol: harness/transport/PROTOCOL.md.
 Exit codes: 0 stopped by a signal, 2 bad usage, 3 the engine could not be loaded or served.`,
     )
@@ -115,6 +124,7 @@ Exit codes: 0 stopped by a signal, 2 bad usage, 3 the engine could not be loaded
       const served = await serveCommand({
         engine: options.engine as string,
         port: parsePort(options.port as string),
+        host: options.host as string,
         secret,
         limits: parseLimits(options.limit as string[]),
         clock: options.clock as "real" | "fast",
