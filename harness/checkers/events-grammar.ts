@@ -253,18 +253,26 @@ const INPUT_SUMMARY_BYTES = 1024;
 
 /** What is wrong with one event's payload, or undefined. */
 const present = (v: unknown) => v !== undefined;
+
+/** Undefined when the payload's `field` passes `ok`; otherwise what is wrong with it. */
+function need(
+  payload: Record<string, unknown>,
+  field: string,
+  ok: (v: unknown) => boolean,
+  what: string,
+): string | undefined {
+  return ok(payload[field]) ? undefined : `has ${field} ${show(payload[field])}, not ${what}`;
+}
 const str = (v: unknown) => typeof v === "string";
 
 export function payloadProblem(delivery: EventDelivery, maxEventBytes: number): string | undefined {
   const { event } = delivery;
   const payload = payloadOf(event);
   if (!payload) return `has a payload that is not an object (${show(event.payload)})`;
-  const need = (field: string, ok: (v: unknown) => boolean, what: string) =>
-    ok(payload[field]) ? undefined : `has ${field} ${show(payload[field])}, not ${what}`;
   let problem: string | undefined;
   switch (event.type) {
     case "agent_started":
-      problem = need("input", present, "an input summary");
+      problem = need(payload, "input", present, "an input summary");
       // Measured only when the whole frame, which holds it, is larger than the bound.
       if (!problem && Buffer.byteLength(deliveryText(delivery)) > INPUT_SUMMARY_BYTES) {
         const bytes = byteLength(payload.input);
@@ -275,21 +283,31 @@ export function payloadProblem(delivery: EventDelivery, maxEventBytes: number): 
       break;
     case "agent_thinking":
       problem =
-        need("reasoning", str, "a string") ??
-        need("step", (v) => Number.isInteger(v) && (v as number) >= 1, "a step number from 1");
+        need(payload, "reasoning", str, "a string") ??
+        need(
+          payload,
+          "step",
+          (v) => Number.isInteger(v) && (v as number) >= 1,
+          "a step number from 1",
+        );
       break;
     case "tool_executing":
       problem =
-        need("toolCallId", str, "a string") ??
-        need("toolName", str, "a string") ??
-        need("parameters", present, "the call's parameters");
+        need(payload, "toolCallId", str, "a string") ??
+        need(payload, "toolName", str, "a string") ??
+        need(payload, "parameters", present, "the call's parameters");
       break;
     case "tool_completed":
       problem =
-        need("toolCallId", str, "a string") ??
-        need("toolName", str, "a string") ??
-        need("status", (v) => TOOL_STATUSES.includes(v as string), "success, error or timeout") ??
-        need("durationMs", (v) => typeof v === "number" && v >= 0, "a duration in ms");
+        need(payload, "toolCallId", str, "a string") ??
+        need(payload, "toolName", str, "a string") ??
+        need(
+          payload,
+          "status",
+          (v) => TOOL_STATUSES.includes(v as string),
+          "success, error or timeout",
+        ) ??
+        need(payload, "durationMs", (v) => typeof v === "number" && v >= 0, "a duration in ms");
       if (!problem && payload.result === undefined && payload.error === undefined) {
         problem = "has neither a result nor an error";
       }
@@ -299,13 +317,17 @@ export function payloadProblem(delivery: EventDelivery, maxEventBytes: number): 
       break;
     case "agent_completed":
       problem =
-        need("status", (v) => v === "completed", '"completed"') ??
-        need("result", present, "the run's result");
+        need(payload, "status", (v) => v === "completed", '"completed"') ??
+        need(payload, "result", present, "the run's result");
       break;
     case "agent_error":
       problem =
-        need("reason", (v) => REASONS.includes(v as string), "error, timeout or cancelled") ??
-        need("message", str, "a string");
+        need(
+          payload,
+          "reason",
+          (v) => REASONS.includes(v as string),
+          "error, timeout or cancelled",
+        ) ?? need(payload, "message", str, "a string");
       break;
     default:
       return undefined; // an unknown type is events.grammar's

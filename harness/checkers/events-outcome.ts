@@ -111,7 +111,7 @@ function criticalOf(trace: RunTrace, steps: Step[], maxEventBytes: number): Find
       }
       const payload = payloadOf(e.event);
       const text = String(step.think);
-      if (byteLength(text) + 512 < maxEventBytes && payload?.reasoning !== text) {
+      if (payload?.reasoning !== text && byteLength(text) + 512 < maxEventBytes) {
         return violation(
           e,
           `${name}: ${describe(e)} carries reasoning ${show(payload?.reasoning, 30)} where ${label} thought ${show(text, 30)}`,

@@ -221,6 +221,8 @@ export function ownerAmong(
   candidates: readonly RunView[],
   event: EventDelivery["event"],
 ): RunView | undefined {
+  // The common case, one candidate, without building the preferences.
+  if (candidates.length < 2) return candidates[0];
   let pool = candidates;
   const prefer = (keep: (run: RunView) => boolean) => {
     if (pool.length < 2) return;

@@ -57,7 +57,11 @@ export function ownerOf(
   eventThreadId?: unknown,
   eventTs?: unknown,
 ): Owner | undefined {
-  const candidates = (view.executes.get(runId) ?? []).filter((r) => r.call.index < index);
+  const all = view.executes.get(runId);
+  // The common case, one execute of this runId: it owns the event if issued before it.
+  const only = all?.length === 1 ? all[0] : undefined;
+  if (only && only.call.index < index) return { userId: only.userId, source: "execute", run: only };
+  const candidates = (all ?? []).filter((r) => r.call.index < index);
   let pool = candidates.filter((r) => statusOf(r) !== "rejected");
   // A runId reused once its first run ended: the event belongs to the execute in flight when it
   // was emitted (its ts), which for a replayed event is not the one in flight when delivered.
