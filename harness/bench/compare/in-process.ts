@@ -7,7 +7,7 @@
  */
 import { checkHistory } from "../../checkers/index.ts";
 import type { EngineModule } from "../../contract/index.ts";
-import { type Budget, measure, type Phase, type Stats } from "./stats.ts";
+import { type Budget, measure, type Phase, type Stats, summarise } from "./stats.ts";
 import { runOnce, type Workload } from "./workloads.ts";
 
 export interface RunsPerSecond {
@@ -70,31 +70,46 @@ export interface CheckingCost {
   checkedCpuMs: number;
 }
 
+/** Checked runs made before timing, so the checkers are compiled when the timing starts. */
+const CHECKER_WARMUP_RUNS = 3;
+
+/**
+ * The same workload unchecked and checked, interleaved in one timed task, the order alternating:
+ * both see the same JIT state, heap and machine load. Timed one after the other instead, the
+ * checked runs paid for compiling the checkers and whatever the machine did meanwhile.
+ */
 export async function checkingCost(
   module: EngineModule,
   workload: Workload,
   budget: Budget,
 ): Promise<CheckingCost> {
-  const time = async (check: boolean) => {
-    const cpu = new CpuMeter();
-    const name = `${module.name} ${workload.id} ${check ? "checked" : "unchecked"}`;
-    const result = await measure(name, budget, async (phase) => {
-      const cpuFrom = process.cpuUsage();
-      const started = performance.now();
-      const history = await runOnce(module, workload);
-      if (check) checkHistory(history);
-      const costMs = performance.now() - started;
-      cpu.add(phase, cpuMsSince(cpuFrom));
-      return { value: costMs, costMs };
-    });
-    return { stats: result.latency, cpuMs: cpu.mean };
+  const meters = { unchecked: new CpuMeter(), checked: new CpuMeter() };
+  const samples = { unchecked: [] as number[], checked: [] as number[] };
+  const once = async (check: boolean, phase: Phase) => {
+    const cpuFrom = process.cpuUsage();
+    const started = performance.now();
+    const history = await runOnce(module, workload);
+    if (check) checkHistory(history);
+    const ms = performance.now() - started;
+    const which = check ? "checked" : "unchecked";
+    meters[which].add(phase, cpuMsSince(cpuFrom));
+    if (phase === "run") samples[which].push(ms);
+    return ms;
   };
-  const unchecked = await time(false);
-  const checked = await time(true);
+  if (budget.warmup) {
+    for (let i = 0; i < CHECKER_WARMUP_RUNS; i += 1) await once(true, "warmup");
+  }
+  let checkedFirst = false;
+  await measure(`${module.name} ${workload.id} unchecked and checked`, budget, async (phase) => {
+    checkedFirst = !checkedFirst;
+    const first = await once(checkedFirst, phase);
+    const second = await once(!checkedFirst, phase);
+    return { value: first + second, costMs: first + second };
+  });
   return {
-    unchecked: unchecked.stats,
-    checked: checked.stats,
-    uncheckedCpuMs: unchecked.cpuMs,
-    checkedCpuMs: checked.cpuMs,
+    unchecked: await summarise(`${workload.id} unchecked`, samples.unchecked),
+    checked: await summarise(`${workload.id} checked`, samples.checked),
+    uncheckedCpuMs: meters.unchecked.mean,
+    checkedCpuMs: meters.checked.mean,
   };
 }
