@@ -27,16 +27,15 @@ function busyWait(ms: number): void {
  */
 function slowFirstEngine(ms: number, base: EngineModule = ssot): EngineModule {
   let engines = 0;
-  return {
-    name: "slow-first",
-    create(deps) {
-      const engine = base.create(deps);
+  return mutant(
+    "slow-first",
+    (inner) => {
       engines += 1;
-      if (engines > 1) return engine;
+      if (engines > 1) return {};
       let frames = 0;
       return {
         attach: (connection) =>
-          engine.attach({
+          inner.attach({
             ...connection,
             send: (event) => {
               frames += 1;
@@ -44,15 +43,10 @@ function slowFirstEngine(ms: number, base: EngineModule = ssot): EngineModule {
               connection.send(event);
             },
           }),
-        detach: (id) => engine.detach(id),
-        execute: (context, request) => engine.execute(context, request),
-        cancel: (runId, by) => engine.cancel(runId, by),
-        closeUser: (userId) => engine.closeUser(userId),
-        stats: () => engine.stats(),
-        shutdown: () => engine.shutdown(),
       };
     },
-  };
+    base,
+  );
 }
 
 function target(module: EngineModule): Target {
