@@ -1,12 +1,8 @@
-/** Engines a benchmark cannot measure are reported as such, with exit code 3, never skipped. */
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveEngines } from "../../harness/bench/compare/engines.ts";
-import { benchCommand } from "../../harness/cli/commands/bench.ts";
 import { EXIT } from "../../harness/cli/exit-codes.ts";
 import { main } from "../../harness/cli/main.ts";
+import { tinyBench } from "./tiny.ts";
 
 describe("bench engines", () => {
   it("always puts the reference first, once", async () => {
@@ -28,21 +24,7 @@ describe("bench engines", () => {
   });
 
   it("exits 3 when an engine could not be loaded, and still measures the others", async () => {
-    const out = await mkdtemp(path.join(os.tmpdir(), "crosstalk-bench-"));
-    const outcome = await benchCommand(
-      {
-        engines: ["./no-such-engine.ts"],
-        timeMs: 1,
-        iterations: 1,
-        users: [1],
-        ws: false,
-        warmup: false,
-        out,
-        command: "test",
-      },
-      () => {},
-      () => {},
-    );
+    const outcome = await tinyBench({ engines: ["./no-such-engine.ts"] });
     expect(outcome.exitCode).toBe(EXIT.engine);
     const [reference, missing] = outcome.document.engines;
     expect(reference?.figures.length).toBeGreaterThan(0);

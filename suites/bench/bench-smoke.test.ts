@@ -4,14 +4,13 @@
  * the document (schema, every figure with tinybench's rme and samples, ratios against the
  * reference of this run, leaking workloads marked), never how fast anything was.
  */
-import { mkdtemp, readFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
+import { readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { benchCommand } from "../../harness/cli/commands/bench.ts";
+import type { benchCommand } from "../../harness/cli/commands/bench.ts";
 import { EXIT } from "../../harness/cli/exit-codes.ts";
 import { renderBenchConsole } from "../../reports/bench-console.ts";
 import { type BenchDocument, benchSchema } from "../../reports/bench-schema.ts";
+import { tinyBench } from "./tiny.ts";
 
 const LEAKY = "suites/bench/fixtures/leaks-answers.ts";
 const USERS = [1, 3];
@@ -38,22 +37,11 @@ let written: BenchDocument;
 let printed = "";
 
 beforeAll(async () => {
-  const out = await mkdtemp(path.join(os.tmpdir(), "crosstalk-bench-"));
-  outcome = await benchCommand(
-    {
-      engines: ["legacy-global", LEAKY],
-      timeMs: 1,
-      iterations: 1,
-      users: USERS,
-      ws: true,
-      warmup: false,
-      out,
-      command: "test",
-    },
+  outcome = await tinyBench(
+    { engines: ["legacy-global", LEAKY], users: USERS, ws: true },
     (text) => {
       printed += text;
     },
-    () => {},
   );
   written = JSON.parse(await readFile(outcome.file, "utf8")) as BenchDocument;
 }, 120_000);

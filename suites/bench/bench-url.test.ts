@@ -1,15 +1,10 @@
-// Engines given by URL are benchmarked over the wire protocol, each workload checked first, with
-// ratios against the reference served the same way in the same run.
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import legacyGlobal from "../../engines/legacy-global/index.ts";
 import ssot from "../../engines/ssot/index.ts";
 import { type LiveServed, serveLive } from "../../harness/adapters/remote/serve-live.ts";
-import { benchCommand } from "../../harness/cli/commands/bench.ts";
 import { EXIT } from "../../harness/cli/exit-codes.ts";
 import type { BenchDocument } from "../../reports/bench-schema.ts";
+import { tinyBench } from "./tiny.ts";
 
 const SECRET = "bench-url-secret";
 const served: LiveServed[] = [];
@@ -20,22 +15,12 @@ beforeAll(async () => {
   const limits = { globalConcurrency: 20 };
   served.push(await serveLive(ssot, { secret: SECRET, limits }));
   served.push(await serveLive(legacyGlobal, { secret: SECRET, limits }));
-  const out = await mkdtemp(path.join(os.tmpdir(), "crosstalk-bench-url-"));
-  const outcome = await benchCommand(
-    {
-      engines: served.map((s) => s.url),
-      secret: SECRET,
-      timeMs: 1,
-      iterations: 2,
-      users: [1, 10],
-      ws: false,
-      warmup: false,
-      out,
-      command: "test",
-    },
-    () => {},
-    () => {},
-  );
+  const outcome = await tinyBench({
+    engines: served.map((s) => s.url),
+    secret: SECRET,
+    iterations: 2,
+    users: [1, 10],
+  });
   document = outcome.document;
   exitCode = outcome.exitCode;
 }, 120_000);
@@ -81,22 +66,11 @@ describe("bench with engines by URL", () => {
 
 describe("bench with an engine by URL that is not there", () => {
   it("reports it as not measured, exit 3, and keeps the secret out of bench.json", async () => {
-    const out = await mkdtemp(path.join(os.tmpdir(), "crosstalk-bench-url-"));
-    const outcome = await benchCommand(
-      {
-        engines: ["ws://127.0.0.1:9"],
-        secret: SECRET,
-        timeMs: 1,
-        iterations: 1,
-        users: [1],
-        ws: false,
-        warmup: false,
-        out,
-        command: "npx crosstalk bench --engine ws://127.0.0.1:9 --secret <secret>",
-      },
-      () => {},
-      () => {},
-    );
+    const outcome = await tinyBench({
+      engines: ["ws://127.0.0.1:9"],
+      secret: SECRET,
+      command: "npx crosstalk bench --engine ws://127.0.0.1:9 --secret <secret>",
+    });
     expect(outcome.exitCode).toBe(EXIT.engine);
     expect(outcome.document.engines[1]?.failure).toMatch(/cannot benchmark ws:\/\/127\.0\.0\.1:9/);
     expect(JSON.stringify(outcome.document)).not.toContain(SECRET);
