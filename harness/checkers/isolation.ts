@@ -203,8 +203,8 @@ function checkState(view: HistoryView): Verdict {
         });
         continue;
       }
-      const output = run.result?.output;
-      const foreign = view.canaryOwnerIn(textOf(output)).filter((u) => u !== run.userId);
+      const output = textOf(run.result?.output);
+      const foreign = view.canaryOwnerIn(output).filter((u) => u !== run.userId);
       if (foreign.length > 0) {
         findings.push({
           at: ret.index,
@@ -216,7 +216,7 @@ function checkState(view: HistoryView): Verdict {
         continue;
       }
       const own = view.canaries.get(run.userId);
-      if (own && callsTool(run) && !textOf(output).includes(own)) {
+      if (own && callsTool(run) && !output.includes(own)) {
         findings.push({
           at: ret.index,
           summary:
