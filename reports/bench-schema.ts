@@ -95,7 +95,7 @@ const figure = z.looseObject({
 const engine = z.looseObject({
   name: z.string().describe("the engine's own name"),
   spec: z.string().describe("how it was given: a bundled name, a path or a URL"),
-  source: z.enum(["bundled", "path", "url"]),
+  source: z.enum(["bundled", "path", "url", "command"]),
   reference: z.boolean().describe("this is the engine every ratio is computed against"),
   failure: z.string().optional().describe("the engine could not be loaded or created"),
   workloads: z.array(workload),

@@ -12,6 +12,7 @@ import { type BenchDocument, benchSchema } from "../../../reports/bench-schema.t
 import { bundledEngineNames } from "../../adapters/load.ts";
 import { wsUrlProblem } from "../../adapters/remote/hello.ts";
 import { isUrlSpec, resolveEngines } from "../../bench/compare/engines.ts";
+import { launchForBench } from "../../bench/compare/launched.ts";
 import { runBench } from "../../bench/compare/run.ts";
 import { CliError, EXIT } from "../exit-codes.ts";
 
@@ -29,6 +30,8 @@ export interface BenchCommandOptions {
   command: string;
   /** The secret engines given by URL verify tokens with. */
   secret?: string;
+  /** Shell commands that start engines to measure at their URL, stopped afterwards. */
+  commands?: string[];
 }
 
 export async function benchCommand(
@@ -36,14 +39,23 @@ export async function benchCommand(
   write: (text: string) => void = (text) => process.stdout.write(text),
   progress: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<{ exitCode: number; document: BenchDocument; file: string }> {
-  const entries = await resolveEngines(options.engines, options.secret);
-  const document = await runBench(entries, {
-    budget: { timeMs: options.timeMs, iterations: options.iterations, warmup: options.warmup },
-    users: options.users,
-    ws: options.ws,
-    command: options.command,
-    progress,
-  });
+  const launched = await launchForBench(options.commands ?? []);
+  let document: BenchDocument | undefined;
+  try {
+    const entries = [
+      ...(await resolveEngines(options.engines, options.secret)),
+      ...launched.entries,
+    ];
+    document = await runBench(entries, {
+      budget: { timeMs: options.timeMs, iterations: options.iterations, warmup: options.warmup },
+      users: options.users,
+      ws: options.ws,
+      command: options.command,
+      progress,
+    });
+  } finally {
+    await launched.stopAll(document?.engines ?? []);
+  }
   // What is written must be what the charts can read.
   benchSchema.parse(document);
   await mkdir(options.out, { recursive: true });
@@ -108,6 +120,12 @@ export function registerBench(program: Command): void {
         .default(DEFAULT_USERS, DEFAULT_USERS.join(",")),
     )
     .option("--no-ws", "measure in process only, not over WebSockets")
+    .option(
+      "--command <cmd>",
+      "start an engine with this shell command (CROSSTALK_PORT, CROSSTALK_SECRET in its environment), measure it at its URL, stop it; repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .addOption(
       new Option(
         "--secret <secret>",
@@ -132,7 +150,8 @@ workload it breaks are marked ✗ (a fast engine that leaks answers is not fast)
 An engine by URL (ws://host:port, with --secret) runs in its own process on its own real clock:
 it is measured over the wire protocol only (runs/s, latency p50/p99, session cost at the URL),
 each workload checked first with the remote checker, and the reference is then also served at a
-URL on a real clock in this process, so the ratios compare like with like.
+URL on a real clock in this process, so the ratios compare like with like. --command starts an
+engine the same way \`crosstalk run --command\` does, measures it at its URL, and stops it.
 
 Run with node --expose-gc (npm run bench does) for exact heap figures; without it crosstalk
 turns forced GC on itself.
@@ -143,12 +162,17 @@ Examples:
   $ crosstalk bench --time 20 --iterations 2 --users 1,10   # a smoke run: seconds
   $ crosstalk bench --engine ./my-engine.ts --no-ws
   $ crosstalk bench --engine ws://127.0.0.1:8765 --secret s3cret --users 1,10,100
+  $ crosstalk bench --command "python3 engines/python-ssot/server.py" --users 1,10,100 --no-ws
 
 Exit codes: 0 measured, 1 the reference broke a clause on a workload, 2 bad usage,
 3 an engine could not be loaded or started.`,
     )
     .action(async (options: Record<string, unknown>) => {
-      const engines = (options.engine as string[] | undefined) ?? bundledEngineNames();
+      const commands = options.command as string[];
+      // With --command alone, the reference and the launched engines; else every bundled one.
+      const engines =
+        (options.engine as string[] | undefined) ??
+        (commands.length > 0 ? [] : bundledEngineNames());
       const secret = options.secret as string | undefined;
       for (const spec of engines.filter(isUrlSpec)) {
         const problem = wsUrlProblem(spec);
@@ -173,6 +197,7 @@ Exit codes: 0 measured, 1 the reference broke a clause on a workload, 2 bad usag
         command:
           `npx crosstalk bench ${secret ? argv.replaceAll(secret, "<secret>") : argv}`.trim(),
         ...(secret ? { secret } : {}),
+        commands,
       });
       process.exitCode = outcome.exitCode;
     });
