@@ -9,7 +9,8 @@ export function renderExploreReport(report: ExploreReport): string {
   const lines: string[] = [];
   lines.push(
     `explored ${report.engine}${report.transport === "ws" ? " over WebSockets" : ""} with strategy ${report.strategy}, seed ${report.seed}: ` +
-      `${report.runs} scenario${report.runs === 1 ? "" : "s"} in ${report.seconds.toFixed(1)} s`,
+      `${report.runs} scenario${report.runs === 1 ? "" : "s"} in ${report.seconds.toFixed(1)} s` +
+      (report.shard ? ` (part ${report.shard.index} of ${report.shard.count})` : ""),
   );
   if (report.deadlineReruns > 0) {
     lines.push(

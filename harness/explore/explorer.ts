@@ -50,7 +50,18 @@ export interface ExploreOptions {
   /** Folder of the regression corpus (read first, then written), or false for none. */
   corpus?: string | false;
   workload?: WorkloadOptions;
+  /**
+   * Only part `index` of `count` (1-based) of this exploration: of the scenarios the seed
+   * generates, those numbered index, index + count, … So machines given the same seed and
+   * `runs` explore disjoint parts of one exploration, and every token still replays alone.
+   */
+  shard?: ExploreShard;
   onProgress?: (progress: Progress) => void;
+}
+
+export interface ExploreShard {
+  index: number;
+  count: number;
 }
 
 export interface Progress {
@@ -93,6 +104,8 @@ export interface ExploreReport {
   runs: number;
   /** Scenarios cut off by the real-time deadline and run again with a longer one. */
   deadlineReruns: number;
+  /** The part of the exploration this was, when it was sharded. */
+  shard?: ExploreShard;
   seconds: number;
   regressions: Regression[];
   findings: Finding[];
@@ -124,6 +137,7 @@ export async function explore(target: Target, options: ExploreOptions): Promise<
     transport: target.transport ?? "memory",
     runs: 0,
     deadlineReruns: 0,
+    ...(options.shard ? { shard: options.shard } : {}),
     seconds: 0,
     regressions: [],
     findings: [],
@@ -155,14 +169,19 @@ export async function explore(target: Target, options: ExploreOptions): Promise<
   const deadline = options.timeMs === undefined ? Number.POSITIVE_INFINITY : options.timeMs / 1000;
   /** An error of the harness or a factory that threw: exploring stops and it is rethrown. */
   let stopped: unknown;
+  /** Scenarios generated so far, this shard's or not: `runs` counts those of the whole exploration. */
+  let generated = 0;
   const done = () =>
     stopped !== undefined ||
-    report.runs >= limitRuns ||
+    generated >= limitRuns ||
     seconds() >= deadline ||
     (options.until !== undefined && [...options.until].every((key) => firsts.has(key)));
   const property = fc.asyncProperty(workloads, strategy.params, async (workload, params) => {
     if (done()) return true;
-    const index = report.runs;
+    // The scenario's number in the whole exploration: its fast-check path, whichever shard runs it.
+    const index = generated;
+    generated += 1;
+    if (options.shard && index % options.shard.count !== options.shard.index - 1) return true;
     report.runs += 1;
     const scenario = compileWorkload(workload);
     const recorder = recording(strategy.chooser(params) ?? fifo);

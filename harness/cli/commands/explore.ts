@@ -22,6 +22,7 @@ import {
 } from "../../schedule/strategies.ts";
 import { CliError, EXIT } from "../exit-codes.ts";
 import { exploreProgress } from "../progress.ts";
+import { parseShard, type Shard } from "../shard/plan.ts";
 
 export interface ExploreCommandOptions {
   engine: string;
@@ -35,6 +36,8 @@ export interface ExploreCommandOptions {
   differential: boolean;
   /** In process (default) or over real WebSockets. */
   transport?: Transport;
+  /** `--shard i/n`: this machine's part of the exploration. */
+  shard?: Shard;
 }
 
 export async function exploreCommand(
@@ -62,7 +65,7 @@ export async function exploreCommand(
         ? undefined
         : options.timeSeconds * 1000;
   const progress = exploreProgress(target.module.name, {
-    ...(options.runs !== undefined ? { runs: options.runs } : {}),
+    ...(options.runs !== undefined ? { runs: shardRuns(options.runs, options.shard) } : {}),
     ...(timeMs !== undefined ? { seconds: timeMs / 1000 } : {}),
   });
   let report: ExploreReport;
@@ -74,6 +77,7 @@ export async function exploreCommand(
       ...(timeMs !== undefined ? { timeMs } : {}),
       corpus: options.corpus,
       ...(options.shrink ? {} : { shrink: false }),
+      ...(options.shard ? { shard: options.shard } : {}),
       onProgress: (p) => progress.update(p),
     });
   } catch (error) {
@@ -87,6 +91,12 @@ export async function exploreCommand(
     report.findings.some((f) => !f.expected) ||
     report.regressions.some((r) => r.outcome === "still-broken" && !r.expected);
   return { exitCode: unexpected ? EXIT.unexpected : EXIT.ok, report };
+}
+
+/** How many of the first `runs` scenarios are this shard's. */
+function shardRuns(runs: number, shard: Shard | undefined): number {
+  if (!shard) return runs;
+  return runs < shard.index ? 0 : Math.floor((runs - shard.index) / shard.count) + 1;
 }
 
 function positiveInteger(name: string) {
@@ -130,6 +140,18 @@ export function registerExplore(program: Command): void {
       DEFAULT_CORPUS,
     )
     .option("--no-corpus", "neither replay nor save witnesses")
+    .addOption(
+      new Option(
+        "--shard <i/n>",
+        "explore only part i of n: scenarios i, i+n, i+2n… of the same --seed and --runs (the rest on other machines)",
+      ).argParser((value: string) => {
+        try {
+          return parseShard(value);
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      }),
+    )
     .option("--baseline <file>", "expected-verdict baseline", DEFAULT_BASELINE)
     .option("--no-shrink", "report each first counterexample as found")
     .option("--no-differential", "do not compare with the reference engine")
@@ -153,6 +175,7 @@ Examples:
   $ crosstalk explore --engine legacy-global --time 60
   $ crosstalk explore --engine ./my-engine.ts --runs 500 --strategy random --seed 7
   $ crosstalk explore --engine request-scoped --runs 50 --transport ws
+  $ crosstalk explore --engine ssot --runs 10000 --seed 1 --shard 2/4      # on the 2nd of 4 machines
 
 Exit codes: 0 nothing unexpected, 1 an unexpected break or difference, 2 bad usage,
 3 engine failed to load or start.`,
@@ -171,6 +194,7 @@ Exit codes: 0 nothing unexpected, 1 an unexpected break or difference, 2 bad usa
         shrink: options.shrink as boolean,
         differential: options.differential as boolean,
         transport: options.transport as Transport,
+        ...(options.shard ? { shard: options.shard as Shard } : {}),
       });
       process.exitCode = outcome.exitCode;
     });
