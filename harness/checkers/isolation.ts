@@ -57,6 +57,14 @@ export function checkIsolation(history: History): Verdict[] {
   ];
 }
 
+/**
+ * isolation.failure alone, with latencies compared within `latencyToleranceMs`: over the wire a
+ * run's duration is measured in real time, and two identical runs differ by a few ms of jitter.
+ */
+export function checkIsolationFailure(history: History, latencyToleranceMs: number): Verdict {
+  return guard("isolation.failure", () => checkFailure(viewOf(history), latencyToleranceMs));
+}
+
 function guard(id: IsolationId, check: () => Verdict): Verdict {
   try {
     return check();
@@ -420,7 +428,7 @@ function outcomePhrase(run: RunView): string {
   return `ended ${status}${code} after ${durationOf(run)} ms`;
 }
 
-function checkFailure(view: HistoryView): Verdict {
+function checkFailure(view: HistoryView, latencyToleranceMs = 0): Verdict {
   const controls = new Map<string, RunView>();
   const subjects: RunView[] = [];
   for (const run of view.runs) {
@@ -450,7 +458,8 @@ function checkFailure(view: HistoryView): Verdict {
     if (failing.length === 0) continue;
     exercised = true;
     const sameStatus = statusOf(subject) === statusOf(control);
-    const sameTime = durationOf(subject) === durationOf(control);
+    const [a, b] = [durationOf(subject), durationOf(control)];
+    const sameTime = a === b || Math.abs(a - b) <= latencyToleranceMs;
     const sameOutput =
       statusOf(control) !== "completed" ||
       masked(view, subject.result?.output) === masked(view, control.result?.output);

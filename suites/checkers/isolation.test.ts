@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import ssot from "../../engines/ssot/index.ts";
-import { checkIsolation, PAIR_KEY, ROLE_KEY } from "../../harness/checkers/isolation.ts";
+import {
+  checkIsolation,
+  checkIsolationFailure,
+  PAIR_KEY,
+  ROLE_KEY,
+} from "../../harness/checkers/isolation.ts";
 import type { Verdict } from "../../harness/checkers/verdict.ts";
 import { isolationScenarios } from "../../harness/conformance/scenarios/isolation.ts";
 import {
@@ -218,6 +223,24 @@ describe("isolation checkers", () => {
         "isolation.failure",
       );
       expect(verdict.verdict).toBe("held");
+    });
+
+    it("over the wire, allows latencies within a tolerance and no more", () => {
+      const meta = (pair: string, role: string) => ({ [PAIR_KEY]: pair, [ROLE_KEY]: role });
+      const input = { steps: [{ think: "x" }] };
+      // The subject took 61 ms where its control took 60: real-time jitter, not a leak.
+      const history = (subjectMs: number) =>
+        handMade([
+          execute(1, "u1", "ctl-1", input, meta("p", "control")),
+          ret(1, { runId: "ctl-1", status: "completed", output: 1 }, 60),
+          execute(2, "bad", "bad-1", input, {}, 70),
+          ret(2, { runId: "bad-1", status: "error", error: { code: "x", message: "y" } }, 70),
+          execute(3, "u2", "sub-1", input, meta("p", "subject"), 80),
+          ret(3, { runId: "sub-1", status: "completed", output: 1 }, 80 + subjectMs),
+        ]);
+      expect(checkIsolationFailure(history(61), 0).verdict).toBe("broken");
+      expect(checkIsolationFailure(history(61), 25).verdict).toBe("held");
+      expect(checkIsolationFailure(history(90), 25).verdict).toBe("broken");
     });
   });
 

@@ -11,18 +11,23 @@ import { PYTHON_ENGINE, REPO } from "./commands.ts";
 import { QUICK_ENGINE_ENV, wireCover } from "./quick-cover.ts";
 import { expectWireClausesHeld } from "./wire-verdicts.ts";
 
+const cover = wireCover();
+
 describe("the Python engine, launched with --command", () => {
-  it("holds every clause that can be checked over the wire", async () => {
-    const cover = wireCover();
-    const result = await checkLaunched(
-      { command: PYTHON_ENGINE, options: { cwd: REPO, env: QUICK_ENGINE_ENV } },
-      {
-        seed: 7,
-        maxScenarioMs: cover.maxScenarioMs,
-        ...(cover.scenarios ? { scenarios: cover.scenarios } : {}),
-      },
-    );
-    const summary = expectWireClausesHeld(result.report, cover);
-    process.stdout.write(`python-ssot over the wire (${result.url}): ${summary}\n`);
-  });
+  it(
+    "holds every clause that can be checked over the wire",
+    async () => {
+      const result = await checkLaunched(
+        { command: PYTHON_ENGINE, options: { cwd: REPO, env: QUICK_ENGINE_ENV } },
+        {
+          seed: 7,
+          maxScenarioMs: cover.maxScenarioMs,
+          ...(cover.scenarios ? { scenarios: cover.scenarios } : {}),
+        },
+      );
+      const summary = expectWireClausesHeld(result.report, cover);
+      process.stdout.write(`python-ssot over the wire (${result.url}): ${summary}\n`);
+    },
+    cover.testTimeoutMs,
+  );
 });

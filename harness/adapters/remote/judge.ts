@@ -1,14 +1,17 @@
 /**
  * Verdicts for one scenario run over the wire: the in-process checkers over the recorded
  * history, except for clauses nothing on the wire can show (not-checked, with why) and the few
- * judged from the wire instead (wire-checks.ts).
+ * judged from the wire instead (wire-checks.ts), isolation.failure among them: run durations are
+ * real time there, so two identical runs may differ by a few ms and only more counts.
  */
 import { checkHistory } from "../../checkers/index.ts";
+import { checkIsolationFailure } from "../../checkers/isolation.ts";
 import { broken, notChecked, type Verdict } from "../../checkers/verdict.ts";
 import type { ConformanceScenario } from "../../conformance/types.ts";
 import type { ClauseId, Limits } from "../../contract/index.ts";
 import type { History } from "../../run/history.ts";
 import type { RemoteFacts } from "./driver.ts";
+import { timingLeeway } from "./stamps.ts";
 import { noDeadlockOverWire, statsOverWire, timeoutOverWire } from "./wire-checks.ts";
 
 /** Clauses that cannot be judged from outside the engine's process, and why. */
@@ -39,6 +42,7 @@ export function judgeRemote(
     ["concurrency.no-deadlock", noDeadlockOverWire(history, facts)],
     ["time.timeout", timeoutOverWire(history, limits.runTimeoutMs, facts.elapsedMs)],
     ["cleanup.stats", statsOverWire(history, facts)],
+    ["isolation.failure", checkIsolationFailure(history, timingLeeway(limits.runTimeoutMs))],
   ]);
   const verdicts = checkHistory(history).map((verdict) => {
     const reason = NOT_FROM_THE_WIRE[verdict.id];
