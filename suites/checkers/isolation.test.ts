@@ -167,6 +167,22 @@ describe("isolation checkers", () => {
     });
   });
 
+  /** A control run of u1, a failing run of user bad, then u2's subject run, same script. */
+  function pairedRuns(controlMs: number, subjectMs: number) {
+    const meta = (pair: string, role: string) => ({ [PAIR_KEY]: pair, [ROLE_KEY]: role });
+    const input = { steps: [{ think: "x" }] };
+    const failedAt = controlMs + 10;
+    const subjectAt = controlMs + 20;
+    return handMade([
+      execute(1, "u1", "ctl-1", input, meta("p", "control")),
+      ret(1, { runId: "ctl-1", status: "completed", output: 1 }, controlMs),
+      execute(2, "bad", "bad-1", input, {}, failedAt),
+      ret(2, { runId: "bad-1", status: "error", error: { code: "x", message: "y" } }, failedAt),
+      execute(3, "u2", "sub-1", input, meta("p", "subject"), subjectAt),
+      ret(3, { runId: "sub-1", status: "completed", output: 1 }, subjectAt + subjectMs),
+    ]);
+  }
+
   describe("isolation.failure", () => {
     it("catches a process-wide breaker that one user's failures open for everyone", async () => {
       const summary = summaryOf(
@@ -196,18 +212,9 @@ describe("isolation checkers", () => {
     });
 
     it("catches a changed latency against the control", () => {
-      const meta = (pair: string, role: string) => ({ [PAIR_KEY]: pair, [ROLE_KEY]: role });
-      const input = { steps: [{ think: "x" }] };
-      const verdict = checkIsolation(
-        handMade([
-          execute(1, "u1", "ctl-1", input, meta("p", "control")),
-          ret(1, { runId: "ctl-1", status: "completed", output: 1 }, 10),
-          execute(2, "bad", "bad-1", input, {}, 20),
-          ret(2, { runId: "bad-1", status: "error", error: { code: "x", message: "y" } }, 20),
-          execute(3, "u2", "sub-1", input, meta("p", "subject"), 30),
-          ret(3, { runId: "sub-1", status: "completed", output: 1 }, 90),
-        ]),
-      ).find((v) => v.id === "isolation.failure") as Verdict;
+      const verdict = checkIsolation(pairedRuns(10, 60)).find(
+        (v) => v.id === "isolation.failure",
+      ) as Verdict;
       const summary = summaryOf(verdict);
       expect(summary).toContain(
         "user u2's run sub-1 ended completed after 60 ms (its latency changed)",
@@ -226,18 +233,8 @@ describe("isolation checkers", () => {
     });
 
     it("over the wire, allows latencies within a tolerance and no more", () => {
-      const meta = (pair: string, role: string) => ({ [PAIR_KEY]: pair, [ROLE_KEY]: role });
-      const input = { steps: [{ think: "x" }] };
       // The subject took 61 ms where its control took 60: real-time jitter, not a leak.
-      const history = (subjectMs: number) =>
-        handMade([
-          execute(1, "u1", "ctl-1", input, meta("p", "control")),
-          ret(1, { runId: "ctl-1", status: "completed", output: 1 }, 60),
-          execute(2, "bad", "bad-1", input, {}, 70),
-          ret(2, { runId: "bad-1", status: "error", error: { code: "x", message: "y" } }, 70),
-          execute(3, "u2", "sub-1", input, meta("p", "subject"), 80),
-          ret(3, { runId: "sub-1", status: "completed", output: 1 }, 80 + subjectMs),
-        ]);
+      const history = (subjectMs: number) => pairedRuns(60, subjectMs);
       expect(checkIsolationFailure(history(61), 0).verdict).toBe("broken");
       expect(checkIsolationFailure(history(61), 25).verdict).toBe("held");
       expect(checkIsolationFailure(history(90), 25).verdict).toBe("broken");
