@@ -32,7 +32,7 @@ export interface Cover {
   testTimeoutMs: number;
 }
 
-const QUICK: Cover = {
+export const QUICK_COVER: Cover = {
   scenarios: [
     "ctx-invalid-ids",
     "ctx-unique-run-while-active",
@@ -70,5 +70,5 @@ const ALL: Cover = {
 };
 
 export function wireCover(): Cover {
-  return FULL ? ALL : QUICK;
+  return FULL ? ALL : QUICK_COVER;
 }

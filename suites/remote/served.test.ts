@@ -7,28 +7,11 @@ import { checkRemote } from "../../harness/adapters/remote/check.ts";
 import { NOT_FROM_THE_WIRE } from "../../harness/adapters/remote/judge.ts";
 import { type LiveServed, serveLive } from "../../harness/adapters/remote/serve-live.ts";
 import type { ClauseResult, EngineReport } from "../../harness/conformance/check-engine.ts";
-import type { Engine, EngineModule } from "../../harness/contract/index.ts";
+import type { EngineModule } from "../../harness/contract/index.ts";
+import { mutant } from "../fixtures/mutant.ts";
+import { QUICK_COVER } from "../launch/quick-cover.ts";
+import { expectWireClausesHeld } from "../launch/wire-verdicts.ts";
 
-/** Short scenarios that together exercise every clause the wire can show (~8 s). */
-const QUICK = [
-  "events-think-and-tools",
-  "events-failures-and-cancel",
-  "events-timeouts",
-  "delivery-two-users-at-once",
-  "delivery-resume-after-reconnect",
-  "delivery-detach-mid-run",
-  "isolation-canaries-side-by-side",
-  "ctx-unique-run-while-active",
-  "ctx-owner-foreign-connection",
-  "per-user-limit-fifo",
-  "fairness-start-at-once",
-  "cancel-by-other-user",
-  "cancel-finished-or-unknown",
-  "errors-sanitized-messages",
-  "security-unauthenticated-sockets",
-  "security-impersonation",
-  "security-malformed-frames",
-];
 const LIMITS = { runTimeoutMs: 1000 };
 
 async function served(module: EngineModule): Promise<LiveServed> {
@@ -39,12 +22,6 @@ function byId(report: EngineReport): Map<string, ClauseResult> {
   return new Map(report.clauses.map((c) => [c.id, c]));
 }
 
-function brokenSummaries(report: EngineReport): string[] {
-  return report.clauses
-    .filter((c) => c.verdict === "broken")
-    .map((c) => `${c.id}: ${c.witness?.scenario}: ${c.witness?.summary}`);
-}
-
 describe("the reference engine, served and checked over the wire", () => {
   let server: LiveServed;
   let report: EngineReport;
@@ -52,48 +29,13 @@ describe("the reference engine, served and checked over the wire", () => {
     server = await served(await loadEngine("ssot"));
     report = await checkRemote(
       { url: server.url, secret: server.secret },
-      { scenarios: QUICK, seed: 7 },
+      { scenarios: QUICK_COVER.scenarios, seed: 7 },
     );
   }, 90_000);
   afterAll(() => server?.close());
 
-  it("breaks no clause", () => {
-    expect(report.failure).toBeUndefined();
-    expect(brokenSummaries(report)).toEqual([]);
-  });
-
-  it("holds every clause the quick scenarios exercise over the wire", () => {
-    const clauses = byId(report);
-    for (const id of [
-      "ctx.unique-run",
-      "ctx.owner",
-      "events.grammar",
-      "events.seq",
-      "events.critical",
-      "events.payload",
-      "events.terminal",
-      "events.result",
-      "events.no-late",
-      "delivery.owner-only",
-      "delivery.fanout",
-      "delivery.order",
-      "delivery.resume",
-      "delivery.detach-safe",
-      "isolation.canary",
-      "concurrency.per-user-limit",
-      "concurrency.no-deadlock",
-      "time.timeout",
-      "cancel.owner",
-      "cancel.foreign",
-      "cancel.idempotent",
-      "cleanup.stats",
-      "errors.sanitized",
-      "security.auth",
-      "security.impersonation",
-      "security.frames",
-    ]) {
-      expect(clauses.get(id as ClauseResult["id"])?.verdict, id).toBe("held");
-    }
+  it("breaks no clause and holds every clause the quick scenarios exercise over the wire", () => {
+    expectWireClausesHeld(report, QUICK_COVER);
   });
 
   it("reports what the wire cannot show as not-checked, with the reason, never held", () => {
@@ -124,20 +66,13 @@ describe("engines that break the contract, served and checked over the wire", ()
   }, 60_000);
 
   it("an engine whose stats frames miscount is caught by cleanup.stats", async () => {
-    const reference = await loadEngine("ssot");
-    const lying: EngineModule = {
-      name: "lying-stats",
-      create(deps) {
-        const engine = reference.create(deps);
-        return wrap(engine, {
-          stats: () => {
-            const stats = engine.stats();
-            for (const user of Object.values(stats.perUser)) user.queuedRuns += 1;
-            return stats;
-          },
-        });
+    const lying = mutant("lying-stats", (engine) => ({
+      stats: () => {
+        const stats = engine.stats();
+        for (const user of Object.values(stats.perUser)) user.queuedRuns += 1;
+        return stats;
       },
-    };
+    }));
     const server = await served(lying);
     try {
       const report = await checkRemote(
@@ -166,19 +101,12 @@ describe("engines that break the contract, served and checked over the wire", ()
   }, 60_000);
 
   it("an engine that never answers an execute is caught by concurrency.no-deadlock", async () => {
-    const reference = await loadEngine("ssot");
     let executes = 0;
-    const silent: EngineModule = {
-      name: "never-answers",
-      create(deps) {
-        const engine = reference.create(deps);
-        return wrap(engine, {
-          // The warm-up run is answered; the scenario's are not.
-          execute: (context, request) =>
-            ++executes === 1 ? engine.execute(context, request) : new Promise(() => {}),
-        });
-      },
-    };
+    const silent = mutant("never-answers", (engine) => ({
+      // The warm-up run is answered; the scenario's are not.
+      execute: (context, request) =>
+        ++executes === 1 ? engine.execute(context, request) : new Promise(() => {}),
+    }));
     const server = await served(silent);
     try {
       const report = await checkRemote(
@@ -193,16 +121,3 @@ describe("engines that break the contract, served and checked over the wire", ()
     }
   }, 60_000);
 });
-
-function wrap(engine: Engine, overrides: Partial<Engine>): Engine {
-  return {
-    attach: (c) => engine.attach(c),
-    detach: (id) => engine.detach(id),
-    execute: (context, request) => engine.execute(context, request),
-    cancel: (runId, by) => engine.cancel(runId, by),
-    closeUser: (user) => engine.closeUser(user),
-    stats: () => engine.stats(),
-    shutdown: () => engine.shutdown(),
-    ...overrides,
-  };
-}
