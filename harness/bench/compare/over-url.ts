@@ -5,16 +5,14 @@
  * process, whenever an engine by URL is measured: that is what its ratios are against.
  */
 import type { BenchEngine } from "../../../reports/bench-schema.ts";
-import { hello } from "../../adapters/remote/hello.ts";
 import { serveLive } from "../../adapters/remote/serve-live.ts";
 import type { EngineModule } from "../../contract/index.ts";
 import { failed, measured } from "./figures.ts";
 import type { Budget } from "./stats.ts";
 import { sessionOverUrl, type UrlTarget, urlFigures } from "./url.ts";
-import { checkUrlWorkload } from "./url-check.ts";
+import { checkUrlWorkload, reach } from "./url-check.ts";
 import { RUNS_PER_USER } from "./workloads.ts";
 
-const REACH_TIMEOUT_MS = 5_000;
 const URL_KINDS = ["runs-per-second", "latency-p50", "latency-p99"] as const;
 
 export async function benchOverUrl(
@@ -22,16 +20,16 @@ export async function benchOverUrl(
   engine: BenchEngine,
   options: { budget: Budget; users: readonly number[]; say: (what: string) => void },
 ): Promise<void> {
-  const first = await hello(target.url, target.secret, "crosstalk-hello", REACH_TIMEOUT_MS);
-  if (!first.ok) {
-    engine.failure = `cannot benchmark ${target.url}: ${first.failure}`;
+  const reached = await reach(target);
+  if ("failure" in reached) {
+    engine.failure = `cannot benchmark ${target.url}: ${reached.failure}`;
     return;
   }
   for (const n of options.users) {
     const id = `runs.url.${n}`;
     const where = { transport: "url" as const, users: n, workload: id };
     options.say(`${id}: checking`);
-    const checked = await checkUrlWorkload(target, n);
+    const checked = await checkUrlWorkload(target, reached, n);
     engine.workloads.push(checked);
     if (checked.failure) {
       const why = `not timed: its checked run failed (${checked.failure})`;
