@@ -265,6 +265,16 @@ function need(
 }
 const str = (v: unknown) => typeof v === "string";
 
+/**
+ * Whether the whole frame is over `bytes`: only then can a part of it be, so only then is the
+ * part worth serialising and measuring. A UTF-16 unit is at most 3 UTF-8 bytes, which spares
+ * most frames even the byte count.
+ */
+function frameOver(delivery: EventDelivery, bytes: number): boolean {
+  const text = deliveryText(delivery);
+  return text.length * 3 > bytes && Buffer.byteLength(text) > bytes;
+}
+
 export function payloadProblem(delivery: EventDelivery, maxEventBytes: number): string | undefined {
   const { event } = delivery;
   const payload = payloadOf(event);
@@ -273,8 +283,7 @@ export function payloadProblem(delivery: EventDelivery, maxEventBytes: number): 
   switch (event.type) {
     case "agent_started":
       problem = need(payload, "input", present, "an input summary");
-      // Measured only when the whole frame, which holds it, is larger than the bound.
-      if (!problem && Buffer.byteLength(deliveryText(delivery)) > INPUT_SUMMARY_BYTES) {
+      if (!problem && frameOver(delivery, INPUT_SUMMARY_BYTES)) {
         const bytes = byteLength(payload.input);
         if (bytes > INPUT_SUMMARY_BYTES) {
           problem = `has an input summary of ${bytes} bytes (at most ${INPUT_SUMMARY_BYTES})`;
@@ -333,9 +342,7 @@ export function payloadProblem(delivery: EventDelivery, maxEventBytes: number): 
       return undefined; // an unknown type is events.grammar's
   }
   if (problem) return problem;
-  // A UTF-16 unit is at most 3 UTF-8 bytes, and the frame holds the payload: measure the payload
-  // only when the whole frame could be over the limit.
-  if (deliveryText(delivery).length * 3 <= maxEventBytes) return undefined;
+  if (!frameOver(delivery, maxEventBytes)) return undefined;
   const bytes = byteLength(payload);
   if (bytes > maxEventBytes)
     return `has a payload of ${bytes} bytes (maxEventBytes ${maxEventBytes})`;
