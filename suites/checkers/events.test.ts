@@ -131,6 +131,19 @@ describe("events checkers", () => {
     expect(summary).toContain("has an input summary of 2002 bytes (at most 1024)");
   });
 
+  it("events.payload: a payload over maxEventBytes is caught", async () => {
+    const bloated = rerouted("bloated-thoughts", (event, to, _all, send) =>
+      send(
+        to,
+        event.type === "agent_thinking"
+          ? { ...event, payload: { ...event.payload, reasoning: "x".repeat(70_000) } }
+          : event,
+      ),
+    );
+    const summary = summaryOf(await verdictOf(bloated, "events-think-and-tools", "events.payload"));
+    expect(summary).toMatch(/has a payload of 700\d\d bytes \(maxEventBytes 65536\)/);
+  });
+
   it("events.payload: the reference's payloads are complete and fit maxEventBytes", async () => {
     await referenceHolds("events.payload");
     // The big-payload scenario really did need cutting: its tool result is 10 000 bytes.
