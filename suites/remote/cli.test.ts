@@ -81,7 +81,7 @@ describe("crosstalk serve and crosstalk run --url", () => {
     expect(noSecret.stderr).toContain("--url needs --secret");
   });
 
-  it("serve: an unknown engine is exit 3, a bad limit exit 2", async () => {
+  it("serve: an unknown engine is exit 3, a bad limit exit 2, an address it cannot listen on exit 3", async () => {
     const unknown = await crosstalkInProcess(
       "serve",
       "--engine",
@@ -102,6 +102,17 @@ describe("crosstalk serve and crosstalk run --url", () => {
     );
     expect(badLimit.code).toBe(2);
     expect(badLimit.stderr).toContain("--limit speed=9: expected <name>=<integer>");
+    const badHost = await crosstalkInProcess(
+      "serve",
+      "--engine",
+      "ssot",
+      "--secret",
+      "x",
+      "--host",
+      "256.1.1.1",
+    );
+    expect(badHost.code).toBe(3);
+    expect(badHost.stderr).toContain("could not serve ssot: getaddrinfo ENOTFOUND 256.1.1.1");
   });
 
   it("run --url against a closed port: exit 3 with the reason", async () => {
